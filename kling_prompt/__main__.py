@@ -1,0 +1,5 @@
+import sys
+
+from kling_prompt.cli import main
+
+sys.exit(main())

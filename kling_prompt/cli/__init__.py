@@ -1,0 +1,103 @@
+"""The ``kling-prompt`` command line: thin, it parses flags and calls the library.
+
+Each command lives in its own module under ``kling_prompt.cli`` that exposes
+``register(subparsers)``; modules import their heavy dependencies inside the handler, so that
+``kling-prompt lint`` starts fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import importlib.util
+import os
+import sys
+from collections.abc import Sequence
+
+# Command modules in the order their commands appear in ``--help``.
+COMMAND_MODULES = (
+    "lint_cmd",
+    "rules_cmd",
+    "render_cmd",
+    "catalog_cmd",
+    "library_cmd",
+    "run_cmd",
+    "craft_cmd",
+)
+
+EXIT_OK = 0
+EXIT_FAILURE = 1
+EXIT_USAGE = 2
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that exits 2 with one line naming the problem (and ``--help`` as the fix)."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from kling_prompt import __version__
+
+    parser = _Parser(
+        prog="kling-prompt",
+        description="Write, check and send prompts for Kling video models on fal.ai.",
+    )
+    parser.add_argument("--version", action="version", version=f"kling-prompt {__version__}")
+    parser.add_argument(
+        "-v", "--verbose", action="store_true", help="show tracebacks for internal errors"
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    for name in COMMAND_MODULES:
+        qualified = f"{__name__}.{name}"
+        if importlib.util.find_spec(qualified) is None:
+            continue
+        module = importlib.import_module(qualified)
+        module.register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the console script; returns the exit code."""
+    from kling_prompt.errors import KlingPromptError
+
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "command", None):
+        parser.print_help(sys.stderr)
+        return EXIT_USAGE
+    verbose = bool(args.verbose) or os.environ.get("KLING_PROMPT_VERBOSE") == "1"
+    try:
+        code: int = args.func(args)
+        return code
+    except KlingPromptError as exc:
+        if verbose:
+            raise
+        print(f"kling-prompt: error: {_redact(str(exc))}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("kling-prompt: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return EXIT_OK
+    except Exception as exc:  # an internal failure: one line, traceback with --verbose
+        if verbose:
+            raise
+        print(
+            f"kling-prompt: internal error: {type(exc).__name__}: {_redact(str(exc))} "
+            "(run with --verbose for the traceback)",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
+
+
+def _redact(text: str) -> str:
+    key = os.environ.get("FAL_KEY")
+    if key and len(key) >= 4:
+        text = text.replace(key, "***")
+    return text
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""A local fal-compatible server for offline tests and dry runs."""

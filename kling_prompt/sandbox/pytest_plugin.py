@@ -1,0 +1,1 @@
+"""pytest plugin: the ``fal_sandbox`` fixture (see kling_prompt.sandbox)."""
