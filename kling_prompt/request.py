@@ -149,7 +149,7 @@ class SourceMap:
         """
         best: Span | None = None
         for span in self._by_field.get(field, ()):
-            if span.start <= offset < span.end or (offset == span.end and span.start < span.end):
+            if span.start <= offset < span.end or offset == span.end:
                 if best is None or (span.end - span.start) < (best.end - best.start):
                     if offset == span.end and best is not None and best.start <= offset < best.end:
                         continue

@@ -1,0 +1,349 @@
+"""The lint engine: runs the active rules on a request, maps positions, applies suppressions.
+
+Rules are selected once per (mode, family, file ignores) combination and cached, so a run over
+thousands of prompts pays for selection a handful of times. A rule that raises becomes a KP006
+diagnostic for that input; it never stops the run.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+from kling_prompt.lint.config import Config
+from kling_prompt.lint.diagnostic import Diagnostic
+from kling_prompt.lint.lexicon import Matcher
+from kling_prompt.lint.loader import load_runtime
+from kling_prompt.lint.rules import Context, Rule, RuleMeta, build_rule, code_checks
+from kling_prompt.lint.suppress import Directive, covers, extract
+from kling_prompt.lint.text import line_of
+from kling_prompt.request import Origin, Request, SourceMap, Span, get_field, set_field
+
+ENGINE_RULES = ("KP001", "KP002", "KP003", "KP004", "KP005", "KP006")
+_FIELD_ORDER = {"prompt": 0, "negative_prompt": 2}
+
+
+class Linter:
+    """Lints requests with a fixed configuration and rule set."""
+
+    def __init__(self, config: Config | None = None, *, rules_dirs: list[Path] | None = None) -> None:
+        self.config = config if config is not None else Config()
+        data = load_runtime(rules_dirs)
+        self.metas: dict[str, RuleMeta] = {}
+        for doc in data["rules"]:
+            meta = RuleMeta(doc)
+            self.metas[meta.code] = meta
+        self.names: dict[str, str] = {code: meta.name for code, meta in self.metas.items()}
+        self.by_name: dict[str, str] = {meta.name: code for code, meta in self.metas.items()}
+        self.matcher = Matcher(data["lexicon"])
+        checks = code_checks()
+        self.rules: list[Rule] = [
+            build_rule(meta, checks) for meta in self.metas.values() if meta.kind != "engine"
+        ]
+        self.severity: dict[str, str] = {
+            code: self.config.severity_for(code, meta.name, meta.severity)
+            for code, meta in self.metas.items()
+        }
+        self.config.check_codes(self.names)
+        self._active: dict[tuple[Any, ...], list[Rule]] = {}
+        self._options: dict[str, dict[str, Any]] = {}
+        if self.config.word_budget:
+            self._options.setdefault("KP401", {})["budgets"] = self.config.word_budget
+        if self.config.min_words:
+            self._options.setdefault("KP402", {})["minimums"] = self.config.min_words
+        if self.config.budget is not None:
+            self._options.setdefault("KP114", {})["budget"] = self.config.budget
+
+    # -- selection --------------------------------------------------------------------------
+    def enabled(self, code: str, filename: str | None = None) -> bool:
+        name = self.names.get(code, "")
+        return self.config.enabled(code, name, filename)
+
+    def active(self, mode: str | None, family: str | None, filename: str | None) -> list[Rule]:
+        ignored = tuple(self.config.ignored_for(filename)) if filename else ()
+        key = (mode, family, ignored)
+        rules = self._active.get(key)
+        if rules is None:
+            rules = [
+                r
+                for r in self.rules
+                if r.meta.applies(mode, family)
+                and self.config.enabled(r.meta.code, r.meta.name, filename)
+            ]
+            self._active[key] = rules
+        return rules
+
+    # -- running ----------------------------------------------------------------------------
+    def resolve(self, request: Request) -> tuple[Any, str | None, str | None]:
+        """Endpoint facts, mode and family of a request (facts are ``None`` when unknown)."""
+        info = None
+        if request.endpoint:
+            info = endpoint_info(request.endpoint)
+        mode = request.mode or (getattr(info, "mode", None) if info is not None else None)
+        family = getattr(info, "family", None) if info is not None else None
+        return info, mode, family
+
+    def lint(self, request: Request, *, directives: Sequence[Directive] = ()) -> list[Diagnostic]:
+        """All diagnostics for one request, mapped to source positions, suppressions applied."""
+        request, found = prepare(request)
+        directives = [*directives, *found]
+        info, mode, family = self.resolve(request)
+        ctx = Context(request, info=info, mode=mode, family=family, matcher=self.matcher, config=self.config)
+        ctx.options = self._options
+        ctx.severity = self.severity
+        out: list[Diagnostic] = []
+        for rule in self.active(mode, family, request.path):
+            try:
+                out.extend(rule.run(ctx))
+            except Exception as exc:  # a broken rule must not break the run
+                if self.enabled("KP006", request.path):
+                    out.append(
+                        Diagnostic(
+                            "KP006",
+                            "internal-error",
+                            self.severity.get("KP006", "error"),
+                            f"rule {rule.meta.code} ({rule.meta.name}) failed on this input: "
+                            f"{type(exc).__name__}: {exc}; the other rules still ran. "
+                            "Please report this with the input.",
+                        )
+                    )
+        for diag in out:
+            place(diag, request)
+        out = self._suppress(out, directives, request)
+        out.sort(key=_order)
+        return out
+
+    def _suppress(
+        self, diagnostics: list[Diagnostic], directives: Sequence[Directive], request: Request
+    ) -> list[Diagnostic]:
+        if not directives:
+            return diagnostics
+        kept: list[Diagnostic] = []
+        for diag in diagnostics:
+            line = None
+            if diag.field is not None and diag.start is not None:
+                text = _field_text(request, diag.field)
+                if text is not None:
+                    line = line_of(text, diag.start)
+            suppressed = False
+            for d in directives:
+                if covers(d, diag.code, diag.name, diag.field, line, diag.line):
+                    d.used.add(diag.code)
+                    suppressed = True
+            if not suppressed:
+                kept.append(diag)
+        for d in directives:
+            extra = self._directive_diagnostics(d, request)
+            kept.extend(extra)
+        return kept
+
+    def _directive_diagnostics(self, d: Directive, request: Request) -> list[Diagnostic]:
+        from kling_prompt.lint.config import selects
+
+        out: list[Diagnostic] = []
+        if not d.codes:
+            if self.enabled("KP005", request.path):
+                out.append(
+                    self._directive_diag(
+                        "KP005",
+                        "unknown-rule",
+                        "suppression names no rule; write the codes, e.g. {# kp-ignore: KP301 #}",
+                        d,
+                        request,
+                    )
+                )
+            return out
+        for selector in d.codes:
+            matched = [c for c, n in self.names.items() if selects(selector, c, n)]
+            if not matched:
+                if self.enabled("KP005", request.path):
+                    out.append(
+                        self._directive_diag(
+                            "KP005",
+                            "unknown-rule",
+                            f"suppression names {selector!r}, which matches no rule; "
+                            "check the code with 'kling-prompt rule --all'",
+                            d,
+                            request,
+                        )
+                    )
+                continue
+            if not any(c in d.used for c in matched) and self.enabled("KP004", request.path):
+                out.append(
+                    self._directive_diag(
+                        "KP004",
+                        "unused-suppression",
+                        f"unused suppression of {selector}: no {selector} diagnostic here; remove it",
+                        d,
+                        request,
+                    )
+                )
+        return out
+
+    def _directive_diag(self, code: str, name: str, message: str, d: Directive, request: Request) -> Diagnostic:
+        diag = Diagnostic(code, name, self.severity.get(code, "warning"), message, field=d.field, start=d.start, end=d.end)
+        if d.file_line is not None:
+            diag.line = d.file_line
+            diag.column = d.file_column or 1
+            diag.end_line, diag.end_column = diag.line, diag.column
+            diag.filename = request.path
+            diag.record = request.record
+        else:
+            place(diag, request)
+        return diag
+
+    def config_diagnostics(self) -> list[Diagnostic]:
+        """KP005 for unknown keys and rule codes in the config file."""
+        out = []
+        if not self.enabled("KP005"):
+            return out
+        for issue in self.config.issues:
+            out.append(
+                Diagnostic(
+                    "KP005",
+                    "unknown-rule",
+                    self.severity.get("KP005", "error"),
+                    issue.message,
+                    filename=issue.path,
+                    line=issue.line,
+                    column=1 if issue.line else None,
+                    end_line=issue.line,
+                    end_column=1 if issue.line else None,
+                )
+            )
+        return out
+
+
+def endpoint_info(endpoint: str) -> Any:
+    """Catalog facts for an endpoint id, or ``None`` when the id is unknown."""
+    try:
+        from kling_prompt.catalog import data as catalog_data
+    except ImportError:
+        return None
+    try:
+        return catalog_data.get(endpoint)
+    except LookupError:
+        return None
+
+
+def _field_text(request: Request, field: str) -> str | None:
+    try:
+        value = get_field(request.arguments, field)
+    except (KeyError, ValueError):
+        return None
+    return value if isinstance(value, str) else None
+
+
+def _order(d: Diagnostic) -> tuple[Any, ...]:
+    field = d.field or ""
+    rank = _FIELD_ORDER.get(field, 1)
+    return (d.line or 0, d.column or 0, rank, field, d.start if d.start is not None else -1, d.code)
+
+
+def place(diag: Diagnostic, request: Request) -> None:
+    """Fill the file, record and line/column of a diagnostic from the request's source map."""
+    diag.filename = diag.filename or request.path
+    diag.record = diag.record if diag.record is not None else request.record
+    if diag.line is not None or diag.field is None:
+        return
+    smap = request.source_map
+    field = diag.field
+    text = _field_text(request, field) or ""
+    start = diag.start or 0
+    # Fall back from a nested path (elements[0].frontal_image_url) to its parents.
+    candidate = field
+    while candidate and not smap.spans(candidate):
+        candidate = _parent(candidate)
+    if not candidate:
+        return
+    if candidate != field:
+        start, text = 0, ""
+    origin, line, column = smap.position(candidate, start, text)
+    if line is None:
+        return
+    diag.filename = origin.path or diag.filename
+    diag.line, diag.column = line, column
+    end = diag.end if diag.end is not None and candidate == field else start
+    _, end_line, end_column = smap.position(candidate, end, text)
+    diag.end_line = end_line if end_line is not None else line
+    diag.end_column = end_column if end_column is not None else column
+
+
+def _parent(path: str) -> str:
+    if path.endswith("]"):
+        return path[: path.rindex("[")]
+    if "." in path:
+        return path.rsplit(".", 1)[0]
+    return ""
+
+
+def prepare(request: Request) -> tuple[Request, list[Directive]]:
+    """Remove suppression directives from the request's text fields, remapping the source map.
+
+    Returns the request unchanged when no text field holds a directive.
+    """
+    fields = [(f, t) for f, t in request.text_fields() if "{#" in t]
+    if not fields:
+        return request, []
+    arguments = copy.deepcopy(request.arguments)
+    smap = SourceMap()
+    directives: list[Directive] = []
+    changed: dict[str, list[tuple[int, int, int]]] = {}
+    texts: dict[str, str] = {}
+    for field, text in fields:
+        clean, found, segments = extract(text, field)
+        set_field(arguments, field, clean)
+        directives.extend(found)
+        changed[field] = segments
+        texts[field] = text
+    for span in request.source_map:
+        if span.field in changed:
+            smap.extend(remap(span, changed[span.field], texts[span.field]))
+        else:
+            smap.add(span)
+    clean_request = Request(
+        request.endpoint,
+        arguments,
+        source_map=smap,
+        mode=request.mode,
+        path=request.path,
+        record=request.record,
+        spec=request.spec,
+    )
+    return clean_request, directives
+
+
+def remap(span: Span, segments: Iterable[tuple[int, int, int]], raw: str) -> list[Span]:
+    """Carry a span over raw text into the cleaned text whose kept segments are given."""
+    out: list[Span] = []
+    for clean_start, clean_end, raw_start in segments:
+        raw_end = raw_start + (clean_end - clean_start)
+        lo, hi = max(span.start, raw_start), min(span.end, raw_end)
+        if lo > hi or (lo == hi and span.start != span.end):
+            continue
+        origin = span.origin
+        if origin.verbatim and origin.line is not None and lo > span.start:
+            inner = raw[span.start : lo]
+            newlines = inner.count("\n")
+            if newlines:
+                line, column = origin.line + newlines, lo - span.start - inner.rfind("\n")
+            else:
+                line, column = origin.line, (origin.column or 1) + (lo - span.start)
+            origin = Origin(origin.field, path=origin.path, line=line, column=column, verbatim=True)
+        out.append(Span(span.field, clean_start + (lo - raw_start), clean_start + (hi - raw_start), origin))
+    return out
+
+
+_LINTERS: dict[int, Linter] = {}
+
+
+def default_linter(config: Config | None = None) -> Linter:
+    """A cached linter per config object (``None``: the defaults)."""
+    key = id(config) if config is not None else 0
+    linter = _LINTERS.get(key)
+    if linter is None or (config is not None and linter.config is not config):
+        linter = Linter(config)
+        _LINTERS[key] = linter
+    return linter

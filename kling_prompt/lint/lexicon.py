@@ -1,0 +1,162 @@
+"""Lexicons: word lists with inflections, compiled into one trie-shaped regular expression.
+
+Every lexicon phrase of every rule is matched in a single pass of one compiled pattern over the
+lowercased text (the regex engine walks a trie, so the cost barely grows with the number of
+phrases). A hit carries the keys of every lexicon and category it belongs to, including those of
+shorter phrases it contains, so no rule misses a phrase that a longer one swallowed.
+
+Phrase syntax in the data files: ``walk{,s,ing,ed}`` expands to walk, walks, walking, walked;
+several braces expand to every combination. A space matches a space or a hyphen in the text
+("hip hop" also finds "hip-hop").
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+_BRACE = re.compile(r"\{([^{}]*)\}")
+_SEPARATORS = re.compile(r"[\s\-]+")
+
+
+def expand(phrase: str) -> list[str]:
+    """Expand brace alternatives: ``spin{,s,ning}`` gives spin, spins, spinning."""
+    parts = _BRACE.split(phrase)
+    if len(parts) == 1:
+        return [normalize(phrase)]
+    choices = [[p] if i % 2 == 0 else p.split(",") for i, p in enumerate(parts)]
+    out = []
+    for combo in itertools.product(*choices):
+        text = normalize("".join(combo))
+        if text:
+            out.append(text)
+    return out
+
+
+def normalize(phrase: str) -> str:
+    """Lowercase, and treat hyphens and runs of whitespace as one space."""
+    return _SEPARATORS.sub(" ", phrase.strip().lower())
+
+
+class Hit:
+    """One lexicon match: its span, the normalized phrase, and the keys it belongs to."""
+
+    __slots__ = ("end", "keys", "phrase", "replacement", "start")
+
+    def __init__(
+        self, start: int, end: int, phrase: str, keys: tuple[str, ...], replacement: str | None
+    ) -> None:
+        self.start = start
+        self.end = end
+        self.phrase = phrase
+        self.keys = keys
+        self.replacement = replacement
+
+    def __repr__(self) -> str:
+        return f"Hit({self.start}, {self.end}, {self.phrase!r}, {self.keys!r})"
+
+
+def compile_lexicons(lexicons: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
+    """Turn lexicon documents into the compiled form: phrase -> keys, replacements, pattern.
+
+    A lexicon document has ``categories``: a mapping of category name to a list of phrases, or
+    to a mapping of phrase -> replacement (for substitution rules).
+    """
+    keys: dict[str, set[str]] = {}
+    replacements: dict[str, str] = {}
+    for name, doc in lexicons.items():
+        categories = doc.get("categories") or {}
+        for category, entries in categories.items():
+            pairs: Iterable[tuple[str, str | None]]
+            if isinstance(entries, Mapping):
+                pairs = [(str(k), None if v is None else str(v)) for k, v in entries.items()]
+            else:
+                pairs = [(str(e), None) for e in entries or ()]
+            for raw, replacement in pairs:
+                for phrase in expand(raw):
+                    keys.setdefault(phrase, set()).update((name, f"{name}.{category}"))
+                    if replacement is not None:
+                        replacements[phrase] = replacement
+    # A phrase also carries the keys of the phrases it contains (whole words only).
+    merged: dict[str, list[str]] = {}
+    for phrase, own in keys.items():
+        words = phrase.split(" ")
+        total = set(own)
+        if len(words) > 1:
+            for i in range(len(words)):
+                for j in range(i + 1, len(words) + 1):
+                    if j - i == len(words):
+                        continue
+                    inner = keys.get(" ".join(words[i:j]))
+                    if inner:
+                        total |= inner
+        merged[phrase] = sorted(total)
+    return {
+        "keys": merged,
+        "replacements": replacements,
+        "pattern": trie_pattern(merged),
+    }
+
+
+def trie_pattern(phrases: Iterable[str]) -> str:
+    """A regex source matching any phrase at word boundaries, shaped as a trie for speed."""
+    trie: dict[str, Any] = {}
+    for phrase in phrases:
+        node = trie
+        for ch in phrase:
+            node = node.setdefault(ch, {})
+        node[""] = {}
+    if not trie:
+        return r"(?!x)x"
+
+    def build(node: dict[str, Any]) -> str:
+        optional = "" in node
+        alternatives = []
+        for ch in sorted(k for k in node if k):
+            head = r"[\s\-]+" if ch == " " else re.escape(ch)
+            alternatives.append(head + build(node[ch]))
+        if not alternatives:
+            return ""
+        body = (
+            alternatives[0]
+            if len(alternatives) == 1 and not optional
+            else "(?:" + "|".join(alternatives) + ")"
+        )
+        if optional:
+            body = body + "?" if body.startswith("(?:") else "(?:" + body + ")?"
+        return body
+
+    return r"(?<![\w@+])" + build(trie) + r"(?![\w])"
+
+
+class Matcher:
+    """Finds every lexicon phrase in a lowercased text in one regex pass."""
+
+    __slots__ = ("_keys", "_pattern", "_replacements")
+
+    def __init__(self, compiled: Mapping[str, Any]) -> None:
+        self._keys: dict[str, tuple[str, ...]] = {
+            phrase: tuple(keys) for phrase, keys in compiled["keys"].items()
+        }
+        self._replacements: dict[str, str] = dict(compiled.get("replacements") or {})
+        self._pattern = re.compile(compiled["pattern"])
+
+    def find(self, lower: str) -> list[Hit]:
+        hits = []
+        keys = self._keys
+        for m in self._pattern.finditer(lower):
+            phrase = m.group()
+            found = keys.get(phrase)
+            if found is None:
+                phrase = _SEPARATORS.sub(" ", phrase)
+                found = keys.get(phrase)
+                if found is None:
+                    continue
+            hits.append(Hit(m.start(), m.end(), phrase, found, self._replacements.get(phrase)))
+        return hits
+
+    def phrases(self, key: str) -> list[str]:
+        """Every phrase that carries ``key`` (for docs and tests)."""
+        return sorted(p for p, k in self._keys.items() if key in k)

@@ -1,0 +1,193 @@
+"""Load the rule files under ``rules/``, compile them once, and cache the result.
+
+Parsing some sixty YAML files costs more than the whole lint of a small file, so the compiled
+form (rule headers plus the lexicon trie) is written as JSON to a cache keyed by the files'
+sizes and modification times. A cache miss parses with PyYAML (the C loader when available);
+a hit reads one JSON file. Docs and test cases are not part of the compiled form: the ``rule``
+command and the test suite read them with :func:`load_documents`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from kling_prompt.errors import ConfigError
+from kling_prompt.lint.diagnostic import SEVERITIES
+
+RULE_KEYS = {
+    "code",
+    "name",
+    "severity",
+    "kind",
+    "scope",
+    "message",
+    "source",
+    "options",
+    "match",
+    "fix",
+    "docs",
+    "tests",
+}
+RUNTIME_KEYS = ("code", "name", "severity", "kind", "scope", "message", "source", "options", "match", "fix")
+KINDS = {"code", "engine", "existence", "substitution", "occurrence", "conflict", "metric", "pattern"}
+_FORMAT = 3
+
+
+def cache_dir() -> Path | None:
+    override = os.environ.get("KLING_PROMPT_CACHE_DIR")
+    if override:
+        return Path(override)
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "kling-prompt"
+
+
+def rule_files(dirs: Iterable[Path]) -> list[Path]:
+    files: list[Path] = []
+    for d in dirs:
+        files.extend(sorted(p for p in d.rglob("*.yaml") if p.is_file()))
+    return files
+
+
+def _signature(files: list[Path]) -> str:
+    from kling_prompt import __version__
+
+    h = hashlib.sha1(f"{_FORMAT}:{__version__}".encode())
+    for f in files:
+        st = f.stat()
+        h.update(f"{f}:{st.st_mtime_ns}:{st.st_size};".encode())
+    return h.hexdigest()[:20]
+
+
+def load_runtime(dirs: list[Path] | None = None) -> dict[str, Any]:
+    """The compiled rules and lexicons, from the cache when it is current."""
+    if dirs is None:
+        from kling_prompt.resources import rules_dir
+
+        dirs = [rules_dir()]
+    files = rule_files(dirs)
+    key = _signature(files)
+    cdir = cache_dir()
+    target = cdir / f"rules-{key}.json" if cdir is not None else None
+    if target is not None and os.environ.get("KLING_PROMPT_NO_CACHE") != "1":
+        try:
+            with open(target, encoding="utf-8") as fh:
+                data: dict[str, Any] = json.load(fh)
+            return data
+        except (OSError, ValueError):
+            pass
+    data = compile_rules(files)
+    if target is not None and os.environ.get("KLING_PROMPT_NO_CACHE") != "1":
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            tmp = target.with_suffix(f".{os.getpid()}.tmp")
+            tmp.write_text(json.dumps(data, separators=(",", ":")), encoding="utf-8")
+            os.replace(tmp, target)
+        except OSError:
+            pass
+    return data
+
+
+def _yaml_load(path: Path) -> Any:
+    import yaml
+
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    try:
+        with open(path, encoding="utf-8") as fh:
+            return yaml.load(fh, Loader=loader)  # noqa: S506  (a safe loader)
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: invalid YAML: {exc}") from exc
+
+
+def load_documents(dirs: list[Path] | None = None) -> tuple[list[dict[str, Any]], dict[str, dict[str, Any]]]:
+    """Every rule document (with docs and tests) and every lexicon document, validated."""
+    if dirs is None:
+        from kling_prompt.resources import rules_dir
+
+        dirs = [rules_dir()]
+    return load_files(rule_files(dirs))
+
+
+def load_files(files: list[Path]) -> tuple[list[dict[str, Any]], dict[str, dict[str, Any]]]:
+    """Parse and validate the given rule and lexicon files."""
+    rules: list[dict[str, Any]] = []
+    lexicons: dict[str, dict[str, Any]] = {}
+    for path in files:
+        doc = _yaml_load(path)
+        if not isinstance(doc, dict):
+            raise ConfigError(f"{path}: expected a mapping with 'code' (a rule) or 'lexicon'")
+        if "lexicon" in doc:
+            name = str(doc["lexicon"])
+            if name in lexicons:
+                raise ConfigError(f"{path}: lexicon {name!r} is defined twice")
+            if not isinstance(doc.get("categories"), dict):
+                raise ConfigError(f"{path}: lexicon {name!r} needs a 'categories' mapping")
+            if not doc.get("source"):
+                raise ConfigError(f"{path}: lexicon {name!r} must say where its words come from ('source')")
+            doc["_path"] = str(path)
+            lexicons[name] = doc
+        elif "code" in doc:
+            _validate_rule(doc, path)
+            doc["_path"] = str(path)
+            rules.append(doc)
+        else:
+            raise ConfigError(f"{path}: expected a mapping with 'code' (a rule) or 'lexicon'")
+    codes: dict[str, str] = {}
+    names: dict[str, str] = {}
+    for doc in rules:
+        if doc["code"] in codes:
+            raise ConfigError(f"{doc['_path']}: code {doc['code']} is also used by {codes[doc['code']]}")
+        if doc["name"] in names:
+            raise ConfigError(f"{doc['_path']}: name {doc['name']} is also used by {names[doc['name']]}")
+        codes[doc["code"]] = doc["_path"]
+        names[doc["name"]] = doc["_path"]
+        match = doc.get("match") or {}
+        for key in [*(match.get("lexicons") or ()), *(match.get("unless") or ()), *(match.get("transitions") or ())]:
+            if str(key).split(".", 1)[0] not in lexicons and not str(key).startswith("rule-"):
+                raise ConfigError(f"{doc['_path']}: unknown lexicon {key!r}")
+        for pair in match.get("pairs") or ():
+            for key in pair:
+                if str(key).split(".", 1)[0] not in lexicons:
+                    raise ConfigError(f"{doc['_path']}: unknown lexicon {key!r} in pairs")
+    rules.sort(key=lambda d: d["code"])
+    return rules, lexicons
+
+
+def _validate_rule(doc: dict[str, Any], path: Path) -> None:
+    unknown = set(doc) - RULE_KEYS
+    if unknown:
+        raise ConfigError(f"{path}: unknown key(s) {sorted(unknown)}; allowed: {sorted(RULE_KEYS)}")
+    for key in ("code", "name", "severity", "message", "source"):
+        if not doc.get(key):
+            raise ConfigError(f"{path}: rule needs {key!r}")
+    if doc["severity"] not in SEVERITIES:
+        raise ConfigError(f"{path}: severity must be one of {SEVERITIES}, not {doc['severity']!r}")
+    kind = doc.get("kind", "code")
+    if kind not in KINDS:
+        raise ConfigError(f"{path}: kind must be one of {sorted(KINDS)}, not {kind!r}")
+
+
+def compile_rules(files: list[Path]) -> dict[str, Any]:
+    from kling_prompt.lint.lexicon import compile_lexicons
+    from kling_prompt.lint.rules import inline_lexicon_name
+
+    rules, lexicons = load_files(files)
+    sources: dict[str, dict[str, Any]] = {
+        name: {"categories": doc["categories"]} for name, doc in lexicons.items()
+    }
+    for doc in rules:
+        phrases = (doc.get("match") or {}).get("phrases")
+        if phrases:
+            entries: Any = phrases
+            if isinstance(phrases, dict):
+                entries = phrases
+            sources[inline_lexicon_name(doc["code"])] = {"categories": {"phrases": entries}}
+    return {
+        "format": _FORMAT,
+        "rules": [{k: doc[k] for k in RUNTIME_KEYS if k in doc} for doc in rules],
+        "lexicon": compile_lexicons(sources),
+    }

@@ -1,0 +1,480 @@
+"""Rules: their metadata, the context they check, the code-rule registry and the declarative kinds.
+
+A rule is described by a YAML file in ``rules/`` (code, name, severity, scope, message, source,
+docs, test cases). Declarative rules also carry their logic there (``kind: existence`` and so
+on, modelled on Vale); structural rules say ``kind: code`` and register a Python function with
+:func:`check`. Either way the engine sees one :class:`Rule` with a ``run(ctx)`` generator.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from typing import TYPE_CHECKING, Any
+
+from kling_prompt.lint.diagnostic import Diagnostic, Edit, Fix
+from kling_prompt.lint.text import Analysis
+
+if TYPE_CHECKING:
+    from kling_prompt.lint.lexicon import Hit, Matcher
+    from kling_prompt.request import Request
+
+# Text fields a rule can look at: the prompt, each multi-shot prompt, the negative prompt.
+FIELD_KINDS = ("prompt", "shot", "negative_prompt")
+
+CheckFn = Callable[["Context", "RuleMeta"], Iterable[Diagnostic]]
+_CODE_CHECKS: dict[str, CheckFn] = {}
+
+
+def check(code: str) -> Callable[[CheckFn], CheckFn]:
+    """Register the Python function of a ``kind: code`` rule."""
+
+    def register(fn: CheckFn) -> CheckFn:
+        if code in _CODE_CHECKS and _CODE_CHECKS[code] is not fn:
+            raise RuntimeError(f"rule {code} registered twice")
+        _CODE_CHECKS[code] = fn
+        return fn
+
+    return register
+
+
+def code_checks() -> dict[str, CheckFn]:
+    from kling_prompt.lint import checks  # noqa: F401  (importing registers the functions)
+
+    return dict(_CODE_CHECKS)
+
+
+class RuleMeta:
+    """The header of a rule: identity, severity, scope, message, options."""
+
+    __slots__ = (
+        "code",
+        "families",
+        "fields",
+        "fix",
+        "kind",
+        "message",
+        "modes",
+        "name",
+        "options",
+        "severity",
+        "source",
+        "spec",
+    )
+
+    def __init__(self, data: Mapping[str, Any]) -> None:
+        self.code: str = data["code"]
+        self.name: str = data["name"]
+        self.severity: str = data["severity"]
+        self.kind: str = data.get("kind", "code")
+        scope = data.get("scope") or {}
+        modes = scope.get("modes")
+        families = scope.get("families")
+        self.modes: frozenset[str] | None = frozenset(modes) if modes else None
+        self.families: frozenset[str] | None = frozenset(families) if families else None
+        fields = scope.get("fields")
+        self.fields: frozenset[str] = frozenset(fields) if fields else frozenset(("prompt", "shot"))
+        self.message: str = data.get("message", "")
+        self.source: str = data.get("source", "")
+        self.options: dict[str, Any] = dict(data.get("options") or {})
+        self.fix: dict[str, Any] | None = data.get("fix")
+        self.spec: dict[str, Any] = dict(data.get("match") or {})
+
+    def applies(self, mode: str | None, family: str | None) -> bool:
+        if self.modes is not None and (mode is None or mode not in self.modes):
+            return False
+        return self.families is None or (family is not None and family in self.families)
+
+    def __repr__(self) -> str:
+        return f"RuleMeta({self.code} {self.name})"
+
+
+class Context:
+    """Everything a rule may look at for one request, with analyses computed on demand."""
+
+    __slots__ = (
+        "_analyses",
+        "arguments",
+        "config",
+        "endpoint",
+        "family",
+        "info",
+        "matcher",
+        "mode",
+        "options",
+        "request",
+        "severity",
+    )
+
+    def __init__(
+        self,
+        request: Request,
+        *,
+        info: Any,
+        mode: str | None,
+        family: str | None,
+        matcher: Matcher | None,
+        config: Any,
+    ) -> None:
+        self.request = request
+        self.arguments = request.arguments
+        self.endpoint = request.endpoint
+        self.info = info
+        self.mode = mode
+        self.family = family
+        self.matcher = matcher
+        self.config = config
+        self.options: dict[str, Any] = {}
+        self.severity: dict[str, str] = {}
+        self._analyses: list[Analysis] | None = None
+
+    @property
+    def analyses(self) -> list[Analysis]:
+        """One analysis per text field, in order: prompt, shots, negative prompt."""
+        if self._analyses is None:
+            out = []
+            for field, text in self.request.text_fields():
+                if field == "prompt":
+                    kind, shot = "prompt", None
+                elif field == "negative_prompt":
+                    kind, shot = "negative_prompt", None
+                else:
+                    kind, shot = "shot", int(field[field.index("[") + 1 : field.index("]")])
+                out.append(Analysis(text, field=field, kind=kind, shot_index=shot, matcher=self.matcher))
+            self._analyses = out
+        return self._analyses
+
+    def texts(self, meta: RuleMeta) -> list[Analysis]:
+        """The analyses of the fields a rule is scoped to."""
+        return [a for a in self.analyses if a.kind in meta.fields]
+
+    def analysis(self, field: str) -> Analysis | None:
+        for a in self.analyses:
+            if a.field == field:
+                return a
+        return None
+
+    @property
+    def capabilities(self) -> dict[str, Any]:
+        caps = getattr(self.info, "capabilities", None)
+        return caps if isinstance(caps, dict) else {}
+
+    def option(self, meta: RuleMeta, name: str, default: Any = None) -> Any:
+        """A rule option, with the user's config taking precedence over the rule file."""
+        override = self.options.get(meta.code, {})
+        if name in override:
+            return override[name]
+        return meta.options.get(name, default)
+
+    def report(
+        self,
+        meta: RuleMeta,
+        message: str | None = None,
+        *,
+        field: str | None = None,
+        start: int | None = None,
+        end: int | None = None,
+        fix: Fix | None = None,
+        **values: Any,
+    ) -> Diagnostic:
+        """Build a diagnostic of ``meta``; ``message`` defaults to the rule's, formatted."""
+        text = message if message is not None else meta.message
+        if values:
+            try:
+                text = text.format(**values)
+            except (KeyError, IndexError, ValueError):
+                pass
+        return Diagnostic(
+            meta.code,
+            meta.name,
+            self.severity.get(meta.code, meta.severity),
+            text,
+            field=field,
+            start=start,
+            end=end,
+            fix=fix,
+        )
+
+
+class Rule:
+    """A rule ready to run: its metadata and its check."""
+
+    __slots__ = ("meta", "run")
+
+    def __init__(self, meta: RuleMeta, run: Callable[[Context], Iterable[Diagnostic]]) -> None:
+        self.meta = meta
+        self.run = run
+
+    def __repr__(self) -> str:
+        return f"Rule({self.meta.code} {self.meta.name}, kind={self.meta.kind})"
+
+
+# -- declarative kinds ---------------------------------------------------------------------------
+
+
+def _keys(spec: Mapping[str, Any], name: str, code: str) -> list[str]:
+    """Lexicon keys a rule matches: listed lexicons plus the rule's own inline phrases."""
+    keys = list(spec.get(name) or ())
+    if name == "lexicons" and spec.get("phrases"):
+        keys.append(inline_lexicon_name(code))
+    return keys
+
+
+def inline_lexicon_name(code: str) -> str:
+    return f"rule-{code.lower()}"
+
+
+def _blocked(a: Analysis, hit: Hit, spec: Mapping[str, Any]) -> bool:
+    """Whether a hit is excused by its context (quotes, a nearby phrase, its own sentence)."""
+    if spec.get("skip_quotes", True) and a.in_quote(hit.start):
+        return True
+    unless = spec.get("unless")
+    if unless:
+        window = int(spec.get("unless_window", 24))
+        for key in unless:
+            for other in a.hits_for(key):
+                if other is hit or (other.start == hit.start and other.end == hit.end):
+                    continue
+                if other.end <= hit.start and hit.start - other.end <= window:
+                    return True
+                if other.start >= hit.end and other.start - hit.end <= window and spec.get(
+                    "unless_after", False
+                ):
+                    return True
+                if other.start <= hit.start and other.end >= hit.end:
+                    return True
+    return False
+
+
+def _existence(meta: RuleMeta) -> Callable[[Context], Iterator[Diagnostic]]:
+    spec = meta.spec
+    keys = _keys(spec, "lexicons", meta.code)
+    limit = int(spec.get("max_reports", 3))
+
+    def run(ctx: Context) -> Iterator[Diagnostic]:
+        for a in ctx.texts(meta):
+            count = 0
+            seen: set[tuple[int, int]] = set()
+            for key in keys:
+                for hit in a.hits_for(key):
+                    if (hit.start, hit.end) in seen or _blocked(a, hit, spec):
+                        continue
+                    seen.add((hit.start, hit.end))
+                    count += 1
+                    if count > limit:
+                        break
+                    fix = None
+                    if meta.fix and hit.replacement is not None:
+                        fix = Fix(
+                            f"Replace with {hit.replacement!r}",
+                            [Edit(a.field, hit.start, hit.end, hit.replacement)],
+                            safe=bool(meta.fix.get("safe", False)),
+                        )
+                    yield ctx.report(
+                        meta,
+                        field=a.field,
+                        start=hit.start,
+                        end=hit.end,
+                        fix=fix,
+                        match=a.text[hit.start : hit.end],
+                        replacement=hit.replacement,
+                    )
+
+    return run
+
+
+def _occurrence(meta: RuleMeta) -> Callable[[Context], Iterator[Diagnostic]]:
+    spec = meta.spec
+    keys = _keys(spec, "lexicons", meta.code)
+    distinct = spec.get("distinct", "phrase")
+
+    def run(ctx: Context) -> Iterator[Diagnostic]:
+        maximum = ctx.option(meta, "max", spec.get("max"))
+        for a in ctx.texts(meta):
+            for seg_start, seg_end in a.segments():
+                found: dict[str, Hit] = {}
+                for key in keys:
+                    for hit in a.hits_for(key):
+                        if not seg_start <= hit.start < seg_end or _blocked(a, hit, spec):
+                            continue
+                        ident = hit.phrase
+                        if distinct == "category":
+                            ident = next((k for k in hit.keys if k.startswith(key + ".")), key)
+                        found.setdefault(ident, hit)
+                if maximum is not None and len(found) > int(maximum):
+                    hits = sorted(found.values(), key=lambda h: h.start)
+                    yield ctx.report(
+                        meta,
+                        field=a.field,
+                        start=hits[0].start,
+                        end=hits[-1].end,
+                        count=len(found),
+                        max=maximum,
+                        matches=", ".join(a.text[h.start : h.end] for h in hits),
+                    )
+
+    return run
+
+
+def _conflict(meta: RuleMeta) -> Callable[[Context], Iterator[Diagnostic]]:
+    spec = meta.spec
+    pairs: list[tuple[str, str]] = [(str(p[0]), str(p[1])) for p in spec.get("pairs") or ()]
+    transitions = list(spec.get("transitions") or ())
+    skip_quotes = spec.get("skip_quotes", True)
+
+    def run(ctx: Context) -> Iterator[Diagnostic]:
+        for a in ctx.texts(meta):
+            for seg_start, seg_end in a.segments():
+                reported: set[tuple[str, str]] = set()
+                for left_key, right_key in pairs:
+                    lefts = [
+                        h
+                        for h in a.hits_for(left_key)
+                        if seg_start <= h.start < seg_end and not (skip_quotes and a.in_quote(h.start))
+                    ]
+                    if not lefts:
+                        continue
+                    rights = [
+                        h
+                        for h in a.hits_for(right_key)
+                        if seg_start <= h.start < seg_end and not (skip_quotes and a.in_quote(h.start))
+                    ]
+                    for right in rights:
+                        left = next(
+                            (h for h in lefts if not (h.start < right.end and right.start < h.end)),
+                            None,
+                        )
+                        if left is None:
+                            continue
+                        first, second = (left, right) if left.start < right.start else (right, left)
+                        if _changes_over_time(a, first, second, transitions):
+                            continue
+                        if (left_key, right_key) in reported:
+                            break
+                        reported.add((left_key, right_key))
+                        yield ctx.report(
+                            meta,
+                            field=a.field,
+                            start=second.start,
+                            end=second.end,
+                            first=a.text[first.start : first.end],
+                            second=a.text[second.start : second.end],
+                            category=left_key.split(".", 1)[-1],
+                        )
+                        break
+
+    return run
+
+
+def _changes_over_time(a: Analysis, first: Hit, second: Hit, transitions: list[str]) -> bool:
+    """Whether the text between two hits describes a change (so both can be true in turn)."""
+    for key in transitions:
+        for hit in a.hits_for(key):
+            if first.start <= hit.start and hit.end <= second.end:
+                return True
+            # "becomes night" style: the transition directly precedes the second term.
+            if hit.end <= second.start and second.start - hit.end <= 12:
+                return True
+    return any(first.end <= start <= second.start for _, start, _ in a.time_marks)
+
+
+def _metric(meta: RuleMeta) -> Callable[[Context], Iterator[Diagnostic]]:
+    spec = meta.spec
+    measure = spec.get("measure", "words")
+    by_mode = spec.get("by_mode")
+
+    def run(ctx: Context) -> Iterator[Diagnostic]:
+        limit_max = ctx.option(meta, "max", spec.get("max"))
+        limit_min = ctx.option(meta, "min", spec.get("min"))
+        if by_mode:
+            table = ctx.option(meta, by_mode, {})
+            if not isinstance(table, Mapping) or ctx.mode not in table:
+                return
+            value = table[ctx.mode]
+            if spec.get("bound", "max") == "max":
+                limit_max = value
+            else:
+                limit_min = value
+        for a in ctx.texts(meta):
+            amount = len(a.text) if measure == "chars" else a.word_count
+            if amount == 0 and measure == "words" and limit_min is not None:
+                continue
+            if limit_max is not None and amount > int(limit_max):
+                start = int(limit_max) if measure == "chars" else _word_offset(a, int(limit_max))
+                yield ctx.report(
+                    meta,
+                    field=a.field,
+                    start=start,
+                    end=len(a.text),
+                    value=amount,
+                    limit=limit_max,
+                    mode=ctx.mode,
+                )
+            elif limit_min is not None and amount < int(limit_min):
+                yield ctx.report(
+                    meta,
+                    field=a.field,
+                    start=0,
+                    end=len(a.text),
+                    value=amount,
+                    limit=limit_min,
+                    mode=ctx.mode,
+                )
+
+    return run
+
+
+def _word_offset(a: Analysis, n: int) -> int:
+    spans = a.word_spans
+    return spans[n][0] if n < len(spans) else len(a.text)
+
+
+def _pattern(meta: RuleMeta) -> Callable[[Context], Iterator[Diagnostic]]:
+    """``kind: pattern``: report each match of regular expressions (for syntax, not words)."""
+    spec = meta.spec
+    flags = re.IGNORECASE if spec.get("ignore_case", True) else 0
+    patterns = [re.compile(p, flags) for p in spec.get("patterns") or ()]
+    limit = int(spec.get("max_reports", 3))
+
+    def run(ctx: Context) -> Iterator[Diagnostic]:
+        for a in ctx.texts(meta):
+            count = 0
+            for pattern in patterns:
+                for m in pattern.finditer(a.text):
+                    if spec.get("skip_quotes", True) and a.in_quote(m.start()):
+                        continue
+                    count += 1
+                    if count > limit:
+                        return
+                    yield ctx.report(
+                        meta, field=a.field, start=m.start(), end=m.end(), match=m.group()
+                    )
+
+    return run
+
+
+KINDS: dict[str, Callable[[RuleMeta], Callable[[Context], Iterator[Diagnostic]]]] = {
+    "existence": _existence,
+    "substitution": _existence,
+    "occurrence": _occurrence,
+    "conflict": _conflict,
+    "metric": _metric,
+    "pattern": _pattern,
+}
+
+
+def build_rule(meta: RuleMeta, checks: Mapping[str, CheckFn]) -> Rule:
+    """Turn rule metadata into a runnable rule (declarative kind or registered function)."""
+    if meta.kind == "code":
+        fn = checks.get(meta.code)
+        if fn is None:
+            raise RuntimeError(f"rule {meta.code} is kind 'code' but no check is registered")
+
+        def run(ctx: Context, _fn: CheckFn = fn, _meta: RuleMeta = meta) -> Iterable[Diagnostic]:
+            return _fn(ctx, _meta)
+
+        return Rule(meta, run)
+    factory = KINDS.get(meta.kind)
+    if factory is None:
+        raise RuntimeError(f"rule {meta.code} has unknown kind {meta.kind!r}")
+    return Rule(meta, factory(meta))

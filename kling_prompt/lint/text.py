@@ -1,0 +1,304 @@
+"""Text analysis shared by all rules, computed once per text field and only on demand.
+
+Every property of :class:`Analysis` is lazy: a prompt without quotes never runs the dialogue
+parser, one without ``@`` never scans for reference tokens. This is what keeps the linter fast
+enough for pre-commit. Spans are ``(start, end)`` offsets into the field text.
+"""
+
+from __future__ import annotations
+
+import re
+from bisect import bisect_right
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from kling_prompt.lint.lexicon import Hit, Matcher
+
+# Words as rules count them: whitespace-separated tokens (GUIDELINES: emphasis markers and
+# reference tokens count as one word each, which whitespace splitting gives for free).
+_WORD = re.compile(r"\S+")
+# Word tokens for analysis: letters/digits with inner apostrophes, plus clause punctuation.
+_TOKEN = re.compile(r"[^\W_]+(?:['’][^\W_]+)*|[.!?;:,]")
+_SENTENCE = re.compile(r"[^.!?\n]+(?:[.!?]+|\n|$)")
+
+# Quoted speech: straight or curly double quotes. Single quotes are apostrophes too often.
+_QUOTE = re.compile(r"\"([^\"\n]*)\"|“([^”]*)”|「([^」]*)」")
+# A dialogue label such as ``[Old man, gravelly voice]`` or ``[Narrator]``.
+_LABEL = re.compile(r"\[([^\[\]\n]{1,80})\]")
+
+# Reference tokens as fal binds them, and near misses that bind to nothing.
+REFERENCE = re.compile(r"@(Element|Image|Video)(\d+)\b|<<<voice_(\d+)>>>")
+REFERENCE_HINT = re.compile(
+    r"@\s*(?:element|image|video)\s*\d*|<{2,}[^<>\n]{0,20}>{0,3}|<{0,3}[^<>\s]{0,20}>{2,}",
+    re.IGNORECASE,
+)
+_EMPHASIS = re.compile(r"\+\+(.*?)\+\+", re.DOTALL)
+# Time marks: "at the 3-second mark", "after 2 seconds", "by the 5s mark", "at 4 seconds".
+TIME_MARK = re.compile(
+    r"\b(?:at|after|by|until|around|from|within|in)\s+(?:the\s+)?(?:first\s+)?"
+    r"(\d+(?:\.\d+)?)\s*(?:-|\s)?\s*(?:seconds?|secs?|s)\b(?:\s*mark)?",
+    re.IGNORECASE,
+)
+_SHOT_LABEL = re.compile(r"(?:^|(?<=[\s.!?:;]))(?:shot|scene)\s*(\d+)\s*[:.)\-–—]", re.IGNORECASE)
+
+
+class Quote:
+    """A quoted line: its inner span, and the speaker label that precedes it, if any."""
+
+    __slots__ = ("end", "label", "label_span", "start", "text")
+
+    def __init__(
+        self,
+        start: int,
+        end: int,
+        text: str,
+        label: str | None = None,
+        label_span: tuple[int, int] | None = None,
+    ) -> None:
+        self.start = start
+        self.end = end
+        self.text = text
+        self.label = label
+        self.label_span = label_span
+
+    @property
+    def speaker(self) -> str | None:
+        """The speaker's name: the label's first comma-separated part, without voice tokens."""
+        if self.label is None:
+            return None
+        name = self.label.split(",", 1)[0]
+        name = re.sub(r"<<<[^>]*>>>", "", name).strip()
+        return name.lower() or None
+
+    def __repr__(self) -> str:
+        return f"Quote({self.start}, {self.end}, {self.text!r}, label={self.label!r})"
+
+
+class Reference:
+    """A well-formed reference token: ``@Element2`` is ``("element", 2)``."""
+
+    __slots__ = ("end", "index", "kind", "start")
+
+    def __init__(self, kind: str, index: int, start: int, end: int) -> None:
+        self.kind = kind
+        self.index = index
+        self.start = start
+        self.end = end
+
+    def __repr__(self) -> str:
+        return f"Reference({self.kind!r}, {self.index}, {self.start}, {self.end})"
+
+
+class Analysis:
+    """Lazy facts about one text field (a prompt, a shot prompt or a negative prompt)."""
+
+    __slots__ = (
+        "_cache",
+        "field",
+        "kind",
+        "lower",
+        "matcher",
+        "shot_index",
+        "text",
+    )
+
+    def __init__(
+        self,
+        text: str,
+        *,
+        field: str = "prompt",
+        kind: str = "prompt",
+        shot_index: int | None = None,
+        matcher: Matcher | None = None,
+    ) -> None:
+        self.text = text
+        self.lower = text.lower()
+        self.field = field
+        self.kind = kind
+        self.shot_index = shot_index
+        self.matcher = matcher
+        self._cache: dict[str, Any] = {}
+
+    # -- words and tokens -------------------------------------------------------------------
+    @property
+    def word_count(self) -> int:
+        value = self._cache.get("wc")
+        if value is None:
+            value = self._cache["wc"] = len(self.text.split())
+        return int(value)
+
+    @property
+    def word_spans(self) -> list[tuple[int, int]]:
+        value = self._cache.get("ws")
+        if value is None:
+            value = self._cache["ws"] = [m.span() for m in _WORD.finditer(self.text)]
+        return list(value)
+
+    @property
+    def tokens(self) -> list[tuple[str, int, int]]:
+        """Lowercased word tokens and clause punctuation, with spans."""
+        value = self._cache.get("tok")
+        if value is None:
+            value = self._cache["tok"] = [
+                (m.group(), m.start(), m.end()) for m in _TOKEN.finditer(self.lower)
+            ]
+        return list(value)
+
+    @property
+    def sentences(self) -> list[tuple[int, int]]:
+        value = self._cache.get("sent")
+        if value is None:
+            spans = []
+            for m in _SENTENCE.finditer(self.text):
+                start, end = m.span()
+                while start < end and self.text[start].isspace():
+                    start += 1
+                while end > start and self.text[end - 1].isspace():
+                    end -= 1
+                if end > start:
+                    spans.append((start, end))
+            value = self._cache["sent"] = spans
+        return list(value)
+
+    # -- lexicon hits -----------------------------------------------------------------------
+    @property
+    def hits(self) -> list[Hit]:
+        value = self._cache.get("hits")
+        if value is None:
+            value = self._cache["hits"] = (
+                self.matcher.find(self.lower) if self.matcher is not None else []
+            )
+        return list(value)
+
+    def hits_for(self, lexicon: str) -> list[Hit]:
+        """Hits of one lexicon (or ``lexicon.category``), in text order."""
+        index = self._cache.get("hix")
+        if index is None:
+            index = {}
+            for hit in self.hits:
+                for key in hit.keys:
+                    index.setdefault(key, []).append(hit)
+            self._cache["hix"] = index
+        return list(index.get(lexicon, ()))
+
+    # -- quotes and dialogue ----------------------------------------------------------------
+    @property
+    def quotes(self) -> list[Quote]:
+        value = self._cache.get("q")
+        if value is None:
+            value = self._cache["q"] = self._parse_quotes()
+        return list(value)
+
+    def _parse_quotes(self) -> list[Quote]:
+        text = self.text
+        if '"' not in text and "“" not in text and "「" not in text:
+            return []
+        labels = [(m.start(), m.end(), m.group(1)) for m in _LABEL.finditer(text)]
+        quotes: list[Quote] = []
+        previous_end = 0
+        for m in _QUOTE.finditer(text):
+            group = 1 if m.group(1) is not None else (2 if m.group(2) is not None else 3)
+            start, end = m.span(group)
+            label: str | None = None
+            label_span: tuple[int, int] | None = None
+            # The nearest label between the previous quote and this one, not inside a sentence
+            # that ended before it (a label belongs to the line that follows it).
+            for l_start, l_end, l_text in reversed(labels):
+                if previous_end <= l_start and l_end <= m.start():
+                    label, label_span = l_text.strip(), (l_start, l_end)
+                    break
+            quotes.append(Quote(start, end, m.group(group), label, label_span))
+            previous_end = m.end()
+        return quotes
+
+    @property
+    def quote_spans(self) -> list[tuple[int, int]]:
+        value = self._cache.get("qs")
+        if value is None:
+            value = self._cache["qs"] = [(q.start - 1, q.end + 1) for q in self.quotes]
+        return list(value)
+
+    def in_quote(self, pos: int) -> bool:
+        """Whether ``pos`` lies inside quoted speech (quote marks included)."""
+        spans = self.quote_spans
+        if not spans:
+            return False
+        starts = self._cache.get("qst")
+        if starts is None:
+            starts = self._cache["qst"] = [s for s, _ in spans]
+        i = bisect_right(starts, pos) - 1
+        return i >= 0 and spans[i][0] <= pos < spans[i][1]
+
+    # -- references and emphasis ------------------------------------------------------------
+    @property
+    def references(self) -> list[Reference]:
+        value = self._cache.get("ref")
+        if value is None:
+            refs: list[Reference] = []
+            if "@" in self.text or "<<<" in self.text:
+                for m in REFERENCE.finditer(self.text):
+                    if m.group(1):
+                        refs.append(
+                            Reference(m.group(1).lower(), int(m.group(2)), m.start(), m.end())
+                        )
+                    else:
+                        refs.append(Reference("voice", int(m.group(3)), m.start(), m.end()))
+            value = self._cache["ref"] = refs
+        return list(value)
+
+    @property
+    def emphasis(self) -> list[tuple[int, int]]:
+        """Spans of well-formed ``++term++`` emphasis (markers included)."""
+        value = self._cache.get("emph")
+        if value is None:
+            spans: list[tuple[int, int]] = []
+            if "++" in self.text:
+                spans = [
+                    m.span() for m in _EMPHASIS.finditer(self.text) if m.group(1).strip() != ""
+                ]
+            value = self._cache["emph"] = spans
+        return list(value)
+
+    # -- time -------------------------------------------------------------------------------
+    @property
+    def time_marks(self) -> list[tuple[float, int, int]]:
+        """``(seconds, start, end)`` of every time mark, in text order."""
+        value = self._cache.get("tm")
+        if value is None:
+            marks: list[tuple[float, int, int]] = []
+            if "sec" in self.lower or re.search(r"\d\s*s\b", self.lower):
+                for m in TIME_MARK.finditer(self.text):
+                    marks.append((float(m.group(1)), m.start(), m.end()))
+            value = self._cache["tm"] = marks
+        return list(value)
+
+    # -- shots inside one prompt ------------------------------------------------------------
+    @property
+    def shot_labels(self) -> list[tuple[int, int, int]]:
+        """``(number, start, end)`` of "Shot 1:" / "Scene 2:" labels written inside the text."""
+        value = self._cache.get("sl")
+        if value is None:
+            labels: list[tuple[int, int, int]] = []
+            if "shot" in self.lower or "scene" in self.lower:
+                labels = [
+                    (int(m.group(1)), m.start(), m.end()) for m in _SHOT_LABEL.finditer(self.text)
+                ]
+            value = self._cache["sl"] = labels
+        return list(value)
+
+    def segments(self) -> list[tuple[int, int]]:
+        """The text split at in-text shot labels: each segment is one shot for consistency rules."""
+        labels = self.shot_labels
+        if len(labels) < 2:
+            return [(0, len(self.text))]
+        bounds = sorted({0, len(self.text), *(start for _, start, _ in labels)})
+        return [(bounds[i], bounds[i + 1]) for i in range(len(bounds) - 1)]
+
+def tokenize(text: str) -> list[tuple[str, int, int]]:
+    """Word tokens with spans: the baseline the throughput benchmark compares against."""
+    return [(m.group(), m.start(), m.end()) for m in _TOKEN.finditer(text.lower())]
+
+
+def line_of(text: str, offset: int) -> int:
+    """0-based line index of ``offset`` in ``text``."""
+    return text.count("\n", 0, offset)
