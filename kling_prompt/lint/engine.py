@@ -170,6 +170,18 @@ class Linter:
                         )
                     )
                 continue
+            if not any(c in d.used for c in matched) and d.required:
+                diag = self._directive_diag(
+                    "KP004",
+                    "unused-suppression",
+                    f"expected {selector} here, but it was not reported; "
+                    "update the example's 'expect' list or the prompt",
+                    d,
+                    request,
+                )
+                diag.severity = "error"
+                out.append(diag)
+                continue
             if not any(c in d.used for c in matched) and self.enabled("KP004", request.path):
                 out.append(
                     self._directive_diag(

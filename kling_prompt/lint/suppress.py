@@ -41,6 +41,7 @@ class Directive:
         "kind",
         "line",
         "reason",
+        "required",
         "start",
         "used",
     )
@@ -57,8 +58,10 @@ class Directive:
         file_column: int | None = None,
         start: int = 0,
         end: int = 0,
+        required: bool = False,
     ) -> None:
         self.kind = kind
+        self.required = required
         self.codes = codes
         self.reason = reason
         self.field = field

@@ -217,3 +217,16 @@ def test_lint_never_raises_and_spans_stay_inside(text: str, mode: str | None) ->
 def test_lint_payload_never_raises(arguments: dict[str, Any], endpoint: str) -> None:
     diags = lint_payload(endpoint, arguments)
     assert "KP006" not in codes(diags), [d.message for d in diags if d.code == "KP006"]
+
+
+def test_required_directive_is_an_expectation() -> None:
+    from kling_prompt.lint.suppress import Directive
+
+    linter = Linter()
+    request = Request(None, {"prompt": LONG}, mode="text-to-video")
+    met = linter.lint(request, directives=[Directive("file", ["KP101"], None, required=True)])
+    assert codes(met) == []
+    short = Request(None, {"prompt": "A fox."}, mode="text-to-video")
+    unmet = linter.lint(short, directives=[Directive("file", ["KP101"], None, required=True)])
+    assert [(d.code, d.severity) for d in unmet] == [("KP004", "error")]
+    assert "expected KP101" in unmet[0].message
