@@ -25,7 +25,12 @@ _EXPORTS: dict[str, str] = {
     "Element": "kling_prompt.spec",
     "Voice": "kling_prompt.spec",
     "Shot": "kling_prompt.spec",
-    "render": "kling_prompt.render",
+    "DialogueLine": "kling_prompt.spec",
+    "ImageRef": "kling_prompt.spec",
+    "Layers": "kling_prompt.spec",
+    "load_spec": "kling_prompt.spec",
+    "MotionControlPrompt": "kling_prompt.build",
+    "render": "kling_prompt.rendering",
     # requests
     "Request": "kling_prompt.request",
     "SourceMap": "kling_prompt.request",
@@ -59,6 +64,7 @@ __all__ = sorted([*_EXPORTS, "__version__", "catalog"])
 
 if TYPE_CHECKING:
     from kling_prompt import catalog as catalog
+    from kling_prompt.build import MotionControlPrompt as MotionControlPrompt
     from kling_prompt.build import Prompt as Prompt
     from kling_prompt.catalog import estimate_cost as estimate_cost
     from kling_prompt.catalog import route as route
@@ -79,13 +85,16 @@ if TYPE_CHECKING:
     from kling_prompt.lint.diagnostic import Diagnostic as Diagnostic
     from kling_prompt.lint.diagnostic import Edit as Edit
     from kling_prompt.lint.diagnostic import Fix as Fix
-    from kling_prompt.render import render as render
+    from kling_prompt.rendering import render as render
     from kling_prompt.request import Origin as Origin
     from kling_prompt.request import Request as Request
     from kling_prompt.request import SourceMap as SourceMap
     from kling_prompt.request import Span as Span
     from kling_prompt.spec import Camera as Camera
+    from kling_prompt.spec import DialogueLine as DialogueLine
     from kling_prompt.spec import Element as Element
+    from kling_prompt.spec import ImageRef as ImageRef
+    from kling_prompt.spec import Layers as Layers
     from kling_prompt.spec import Motion as Motion
     from kling_prompt.spec import PromptSpec as PromptSpec
     from kling_prompt.spec import Scene as Scene
@@ -94,6 +103,7 @@ if TYPE_CHECKING:
     from kling_prompt.spec import Subject as Subject
     from kling_prompt.spec import TimedEvent as TimedEvent
     from kling_prompt.spec import Voice as Voice
+    from kling_prompt.spec import load_spec as load_spec
 
 
 def __getattr__(name: str) -> Any:

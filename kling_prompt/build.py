@@ -213,13 +213,13 @@ class _Builder:
 
     def render(self) -> Request:
         """The request as it will be sent: endpoint, arguments and source map."""
-        from kling_prompt.render import render
+        from kling_prompt.rendering import render
 
         return render(self.spec())
 
     def text(self) -> str:
         """The prompt text (multi-shot: one line per shot)."""
-        from kling_prompt.render import prompt_text
+        from kling_prompt.rendering import prompt_text
 
         return prompt_text(self.render())
 

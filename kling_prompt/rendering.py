@@ -25,8 +25,6 @@ from __future__ import annotations
 
 import functools
 import importlib
-import sys
-import types
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -768,17 +766,3 @@ def prompt_text(request: Request) -> str:
     if request.prompt is not None:
         return request.prompt
     return "\n".join(text for field, text in request.text_fields() if field != "negative_prompt")
-
-
-class _CallableModule(types.ModuleType):
-    """Lets ``kling_prompt.render(spec)`` work even after this module was imported.
-
-    Importing ``kling_prompt.render`` makes Python set the package attribute ``render`` to this
-    module, hiding the lazily exported function of the same name; calling the module renders.
-    """
-
-    def __call__(self, spec: PromptSpec) -> Request:
-        return render(spec)
-
-
-sys.modules[__name__].__class__ = _CallableModule

@@ -46,7 +46,7 @@ def run(args: argparse.Namespace) -> int:
     if args.json or args.source_map:
         print(request.to_json(source_map=bool(args.source_map)))
     else:
-        from kling_prompt.render import prompt_text
+        from kling_prompt.rendering import prompt_text
 
         print(prompt_text(request))
     return 0
@@ -70,7 +70,7 @@ def _load_spec_file(source: str) -> Request:
     import yaml
 
     from kling_prompt.errors import KlingPromptError, SpecError, ValidationError
-    from kling_prompt.render import render
+    from kling_prompt.rendering import render
     from kling_prompt.spec import load_spec
 
     name = "<stdin>" if source == "-" else source

@@ -21,7 +21,7 @@ from kling_prompt.spec import (
     Voice,
 )
 
-render_module = importlib.import_module("kling_prompt.render")
+render_module = importlib.import_module("kling_prompt.rendering")
 
 
 @pytest.fixture(autouse=True)

@@ -17,7 +17,7 @@ from kling_prompt.request import Origin, Request
 from kling_prompt.resources import templates_dir
 from kling_prompt.spec import MODES, load_spec
 
-R = importlib.import_module("kling_prompt.render")
+R = importlib.import_module("kling_prompt.rendering")
 
 
 @pytest.fixture(autouse=True)

@@ -11,7 +11,7 @@ import pytest
 
 from kling_prompt.cli import main
 
-R = importlib.import_module("kling_prompt.render")
+R = importlib.import_module("kling_prompt.rendering")
 
 SPEC_YAML = """\
 mode: text-to-video

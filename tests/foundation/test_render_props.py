@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from kling_prompt.request import Request
 from kling_prompt.spec import PromptSpec, iter_text_fields, load_spec
 
-R = importlib.import_module("kling_prompt.render")
+R = importlib.import_module("kling_prompt.rendering")
 
 SETTINGS = settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
