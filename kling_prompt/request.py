@@ -148,7 +148,11 @@ class SourceMap:
         end of a text can still be located.
         """
         best: Span | None = None
-        for span in self._by_field.get(field, ()):
+        spans = self._by_field.get(field, ())
+        if any(s.start <= offset < s.end for s in spans):
+            # A text span holding the offset beats an empty marker span at the same place.
+            spans = [s for s in spans if s.end > s.start]
+        for span in spans:
             if span.start <= offset < span.end or offset == span.end:
                 if best is None or (span.end - span.start) < (best.end - best.start):
                     if offset == span.end and best is not None and best.start <= offset < best.end:

@@ -132,6 +132,27 @@ def load(
     return _parse(path, kind, text, config=config, mode=mode, endpoint=endpoint)
 
 
+def kind_of(path: str) -> str:
+    """The input kind a file name implies: ``json``, ``jsonl``, ``prompt`` or ``text``."""
+    return {".json": "json", ".jsonl": "jsonl", ".prompt": "prompt"}.get(Path(path).suffix.lower(), "text")
+
+
+def parse(
+    path: str,
+    text: str,
+    *,
+    config: Config,
+    mode: str | None = None,
+    endpoint: str | None = None,
+    kind: str | None = None,
+) -> Loaded:
+    """Read requests from text already in memory (stdin under a name, a file being fixed).
+
+    ``kind`` defaults to what the suffix of ``path`` implies.
+    """
+    return _parse(path, kind or kind_of(path), text, config=config, mode=mode, endpoint=endpoint)
+
+
 def _sniff(text: str) -> str:
     stripped = text.lstrip()
     if stripped.startswith("---"):

@@ -17,13 +17,27 @@ _ESCAPES = {'"': '"', "\\": "\\", "/": "/", "b": "\b", "f": "\f", "n": "\n", "r"
 
 
 class Located:
-    """A value's start offset and, for strings, ``(decoded_start, decoded_end, raw_start)`` runs."""
+    """A value's start offset and, for strings, ``(decoded_start, decoded_end, raw_start)`` runs.
 
-    __slots__ = ("offset", "runs")
+    ``end`` is the offset just past the value, and ``key`` the ``[start, end)`` of the quoted key
+    of an object member (``None`` for the root and for array items): what fixes need to replace
+    or delete a value in place.
+    """
 
-    def __init__(self, offset: int, runs: list[tuple[int, int, int]] | None = None) -> None:
+    __slots__ = ("end", "key", "offset", "runs")
+
+    def __init__(
+        self,
+        offset: int,
+        runs: list[tuple[int, int, int]] | None = None,
+        *,
+        end: int = -1,
+        key: tuple[int, int] | None = None,
+    ) -> None:
         self.offset = offset
         self.runs = runs
+        self.end = end
+        self.key = key
 
 
 def locate(text: str) -> dict[str, Located]:
@@ -31,6 +45,19 @@ def locate(text: str) -> dict[str, Located]:
     out: dict[str, Located] = {}
     _value(text, _skip(text, 0), "", out)
     return out
+
+
+def _member(text: str, pos: int, path: str, out: dict[str, Located]) -> int:
+    """Scan an object member ``"key": value`` at ``pos``; return the offset after the value."""
+    key_start = pos
+    key, pos = _string(text, pos, None)
+    key_end = pos
+    pos = _skip(text, pos)
+    pos = _skip(text, pos + 1)  # the colon
+    child = _join(path, key)
+    pos = _value(text, pos, child, out)
+    out[child].key = (key_start, key_end)
+    return pos
 
 
 def _skip(text: str, pos: int) -> int:
@@ -45,24 +72,23 @@ def _join(path: str, key: str) -> str:
 def _value(text: str, pos: int, path: str, out: dict[str, Located]) -> int:
     ch = text[pos] if pos < len(text) else ""
     if ch == "{":
-        out[path] = Located(pos)
+        located = out[path] = Located(pos)
         pos = _skip(text, pos + 1)
         if text[pos] == "}":
+            located.end = pos + 1
             return pos + 1
         while True:
-            key, pos = _string(text, pos, None)
-            pos = _skip(text, pos)
-            pos = _skip(text, pos + 1)  # the colon
-            pos = _value(text, pos, _join(path, key), out)
-            pos = _skip(text, pos)
+            pos = _skip(text, _member(text, pos, path, out))
             if text[pos] == ",":
                 pos = _skip(text, pos + 1)
                 continue
+            located.end = pos + 1
             return pos + 1
     if ch == "[":
-        out[path] = Located(pos)
+        located = out[path] = Located(pos)
         pos = _skip(text, pos + 1)
         if text[pos] == "]":
+            located.end = pos + 1
             return pos + 1
         index = 0
         while True:
@@ -72,23 +98,22 @@ def _value(text: str, pos: int, path: str, out: dict[str, Located]) -> int:
             if text[pos] == ",":
                 pos = _skip(text, pos + 1)
                 continue
+            located.end = pos + 1
             return pos + 1
     if ch == '"':
         runs: list[tuple[int, int, int]] = []
         start = pos
         _, end = _string(text, pos, runs)
-        out[path] = Located(start, runs)
+        out[path] = Located(start, runs, end=end)
         return end
-    if text.startswith("true", pos) or text.startswith("null", pos):
-        out[path] = Located(pos)
-        return pos + 4
-    if text.startswith("false", pos):
-        out[path] = Located(pos)
-        return pos + 5
+    for word in ("true", "false", "null"):
+        if text.startswith(word, pos):
+            out[path] = Located(pos, end=pos + len(word))
+            return pos + len(word)
     m = _NUMBER.match(text, pos)
     if m is None:
         raise ValueError(f"unexpected character at offset {pos}")
-    out[path] = Located(pos)
+    out[path] = Located(pos, end=m.end())
     return m.end()
 
 
