@@ -321,9 +321,12 @@ def _conflict(meta: RuleMeta) -> Callable[[Context], Iterator[Diagnostic]]:
     pairs: list[tuple[str, str]] = [(str(p[0]), str(p[1])) for p in spec.get("pairs") or ()]
     transitions = list(spec.get("transitions") or ())
     skip_quotes = spec.get("skip_quotes", True)
+    roots = sorted({key.split(".", 1)[0] for pair in pairs for key in pair})
 
     def run(ctx: Context) -> Iterator[Diagnostic]:
         for a in ctx.texts(meta):
+            if not any(a.hits_for(root) for root in roots):
+                continue  # no term of any pair: skip the per-pair scans
             for seg_start, seg_end in a.segments():
                 reported: set[tuple[str, str]] = set()
                 for left_key, right_key in pairs:

@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 if TYPE_CHECKING:
     from kling_prompt.lint.lexicon import Hit, Matcher
+
+T = TypeVar("T")
 
 # Words as rules count them: whitespace-separated tokens (GUIDELINES: emphasis markers and
 # reference tokens count as one word each, which whitespace splitting gives for free).
@@ -285,6 +288,12 @@ class Analysis:
                 ]
             value = self._cache["sl"] = labels
         return list(value)
+
+    def memo(self, key: str, compute: Callable[[Analysis], T]) -> T:
+        """A rule module's own derived fact, computed once per text and cached here."""
+        if key not in self._cache:
+            self._cache[key] = compute(self)
+        return cast(T, self._cache[key])
 
     def segments(self) -> list[tuple[int, int]]:
         """The text split at in-text shot labels: each segment is one shot for consistency rules."""

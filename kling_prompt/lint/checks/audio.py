@@ -1,0 +1,652 @@
+"""Audio and dialogue rules, KP501–KP510.
+
+Dialogue follows the official Kling 2.6 form ``[Speaker, tone] says: "line"``. A quoted line is
+*spoken* when a speaker label sits in its clause, a speech verb introduces or follows it, or a
+colon opens it; a quote after "a sign that reads" is on-screen text and is left alone. The parse
+runs once per text (``Analysis.memo``) and only when the text has quotes.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from collections.abc import Iterator
+from typing import Any
+
+from kling_prompt.lint.diagnostic import Diagnostic
+from kling_prompt.lint.language import detect_language
+from kling_prompt.lint.rules import Context, RuleMeta, check
+from kling_prompt.lint.text import Analysis, Quote
+
+_CLAUSE_END = re.compile(r"[.!?\n]")
+_VOICE_TOKEN = re.compile(r"<<<[^>]*>>>")
+_CAPS_WORD = re.compile(r"(?<![\w'’])[A-Z][A-Z'’]*[A-Z](?![\w'’])")
+_VOWELS = frozenset("AEIOUY")
+
+LANGUAGE_NAMES = {
+    "en": "English",
+    "zh": "Chinese",
+    "ja": "Japanese",
+    "ko": "Korean",
+    "es": "Spanish",
+    "fr": "French",
+    "de": "German",
+    "pt": "Portuguese",
+    "it": "Italian",
+    "nl": "Dutch",
+    "ru": "Russian (Cyrillic)",
+    "ar": "Arabic",
+    "he": "Hebrew",
+    "hi": "Hindi",
+    "th": "Thai",
+    "el": "Greek",
+}
+
+
+class Line:
+    """A quoted line and how it is attributed."""
+
+    __slots__ = ("how", "lead_start", "pronoun", "quote", "speaker")
+
+    def __init__(
+        self, quote: Quote, how: str, speaker: str | None, lead_start: int, pronoun: bool
+    ) -> None:
+        self.quote = quote
+        self.how = how  # label | verb | colon | bare | text
+        self.speaker = speaker
+        self.lead_start = lead_start
+        self.pronoun = pronoun
+
+    @property
+    def spoken(self) -> bool:
+        return self.how in ("label", "verb", "colon")
+
+    def __repr__(self) -> str:
+        return f"Line({self.quote.text!r}, how={self.how}, speaker={self.speaker!r})"
+
+
+def speaker_name(label: str) -> str:
+    """The speaker of a label: its first comma part without voice tokens or ``@voice`` notes.
+
+    A role prefix is dropped too: ``[Character A: Lead Detective]`` is "lead detective".
+    """
+    name = _VOICE_TOKEN.sub("", label.split(",", 1)[0])
+    name = name.split("@", 1)[0].rsplit(":", 1)[-1]
+    name = " ".join(name.lower().split())
+    return name or " ".join(label.lower().split())
+
+
+def _hits_in(a: Analysis, key: str, start: int, end: int) -> list[Any]:
+    return [h for h in a.hits_for(key) if start <= h.start and h.end <= end]
+
+
+def _parse_lines(a: Analysis) -> list[Line]:
+    text = a.text
+    lines: list[Line] = []
+    floor = 0
+    quotes = a.quotes
+    for i, q in enumerate(quotes):
+        open_at = q.start - 1
+        lead_start = floor
+        for m in _CLAUSE_END.finditer(text, floor, open_at):
+            lead_start = m.end()
+        close_at = q.end + 1
+        next_open = quotes[i + 1].start - 1 if i + 1 < len(quotes) else len(text)
+        tail_end = min(next_open, close_at + 40)
+        end_match = _CLAUSE_END.search(text, close_at, tail_end)
+        if end_match is not None:
+            tail_end = end_match.start()
+        label = q.label if q.label_span is not None and q.label_span[1] > lead_start else None
+        lead_verbs = _hits_in(a, "speech.say-verbs", lead_start, open_at)
+        tail_verbs = _hits_in(a, "speech.say-verbs", close_at, tail_end)
+        pronoun = label is None and (
+            any(_pronoun_before(a, v.start, lead_start) for v in lead_verbs)
+            or any(_pronoun_before(a, v.start, close_at) for v in tail_verbs)
+        )
+        if label is not None:
+            how = "label"
+        elif _hits_in(a, "on-screen-text.carriers", lead_start, open_at) or _hits_in(
+            a, "on-screen-text.cues", lead_start, open_at
+        ):
+            how = "text"
+        elif lead_verbs or tail_verbs:
+            how = "verb"
+        elif text[lead_start:open_at].rstrip().endswith(":"):
+            how = "colon"
+        else:
+            how = "bare"
+        speaker = speaker_name(label) if label is not None else None
+        lines.append(Line(q, how, speaker, lead_start, pronoun))
+        floor = close_at
+    return lines
+
+
+def _pronoun_before(a: Analysis, verb_start: int, floor: int) -> bool:
+    """A subject pronoun shortly before a speech verb: "then he says", "she quietly replies"."""
+    return any(
+        floor <= p.start and p.end <= verb_start and verb_start - p.end <= 30
+        for p in a.hits_for("speech.pronouns")
+    )
+
+
+def dialogue(a: Analysis) -> list[Line]:
+    """Every quoted line of a text with its attribution (cached on the analysis)."""
+    if not a.quote_spans:
+        return []
+    return a.memo("kp5.lines", _parse_lines)
+
+
+def spoken_lines(a: Analysis) -> list[Line]:
+    return [line for line in dialogue(a) if line.spoken]
+
+
+def line_language(a: Analysis, line: Line) -> str | None:
+    """The guessed language of a line (see :mod:`kling_prompt.lint.language`), cached."""
+    cache: dict[int, str | None] = a.memo("kp5.language", lambda _: {})
+    start = line.quote.start
+    if start not in cache:
+        cache[start] = detect_language(line.quote.text)
+    return cache[start]
+
+
+# -- audio state -------------------------------------------------------------------------------
+
+
+def audio_state(ctx: Context) -> str | None:
+    """Why the request makes no sound ("model", "off", "default-off"), or ``None`` if it may.
+
+    ``None`` also when the endpoint is unknown: rules stay silent rather than guess.
+    """
+    caps = getattr(ctx.info, "capabilities", None)
+    if caps is None:
+        return None
+    if not getattr(caps, "native_audio", False):
+        return "model"
+    field = getattr(caps, "audio_field", None) or "generate_audio"
+    value = ctx.arguments.get(field)
+    if value is False:
+        return "off"
+    if value is None and getattr(caps, "audio_default", None) is False:
+        return "default-off"
+    return None
+
+
+def _duration(ctx: Context, shot: int | None = None) -> float | None:
+    """Seconds of video a text covers: its shot's duration, else the request's or the default."""
+    if shot is not None:
+        shots = ctx.arguments.get("multi_prompt")
+        if isinstance(shots, list) and shot < len(shots) and isinstance(shots[shot], dict):
+            own = as_seconds(shots[shot].get("duration"))
+            if own is not None:
+                return own
+    return request_seconds(ctx)
+
+
+def request_seconds(ctx: Context) -> float | None:
+    """The request's ``duration`` in seconds, or the endpoint's default from the catalog."""
+    explicit = as_seconds(ctx.arguments.get("duration"))
+    if explicit is not None:
+        return explicit
+    caps = getattr(ctx.info, "capabilities", None)
+    return as_seconds(getattr(caps, "duration_default", None))
+
+
+def as_seconds(value: Any) -> float | None:
+    """A duration field value ("5", 5, "5s") in seconds, or ``None`` when it is not one."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, (int, float)):
+        return float(value) if value > 0 else None
+    if isinstance(value, str):
+        m = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*s?\s*", value)
+        if m:
+            seconds = float(m.group(1))
+            return seconds if seconds > 0 else None
+    return None
+
+
+def _severity(ctx: Context, meta: RuleMeta, diag: Diagnostic, severity: str) -> Diagnostic:
+    """Change a diagnostic's severity unless the user configured the rule's severity."""
+    if ctx.severity.get(meta.code, meta.severity) == meta.severity:
+        diag.severity = severity
+    return diag
+
+
+# -- KP501 ---------------------------------------------------------------------------------------
+
+
+def _audio_evidence(a: Analysis) -> tuple[str, int, int] | None:
+    lines = spoken_lines(a)
+    if lines:
+        q = lines[0].quote
+        return "dialogue", q.start - 1, q.end + 1
+    for ref in a.references:
+        if ref.kind == "voice":
+            return "voice token", ref.start, ref.end
+    for hit in a.hits_for("audio.named"):
+        if a.in_quote(hit.start):
+            continue
+        if any(h.end <= hit.start and hit.start - h.end <= 12 for h in a.hits_for("audio.absent")):
+            continue
+        return f"sound ('{a.text[hit.start : hit.end]}')", hit.start, hit.end
+    return None
+
+
+_KP501_MESSAGES = {
+    "model": (
+        "The prompt asks for {what}, but {endpoint} makes silent video, so it will not be heard. "
+        "Use an endpoint with native audio (Kling 2.6, 3.0 or O3 with generate_audio), or drop "
+        "the sound from the prompt."
+    ),
+    "off": (
+        "The prompt asks for {what}, but generate_audio is false, so it will not be heard. Set "
+        "generate_audio to true, or drop the sound from the prompt."
+    ),
+    "default-off": (
+        "The prompt asks for {what}, but generate_audio is not set and {endpoint} defaults to no "
+        "audio. Set generate_audio to true, or drop the sound from the prompt."
+    ),
+}
+
+
+@check("KP501")
+def audio_not_enabled(ctx: Context, meta: RuleMeta) -> Iterator[Diagnostic]:
+    """Dialogue, singing or named sounds on a request that produces no audio."""
+    if not getattr(ctx.info, "video", True):
+        return
+    state = audio_state(ctx)
+    if state is None:
+        return
+    for a in ctx.texts(meta):
+        found = _audio_evidence(a)
+        if found is None:
+            continue
+        what, start, end = found
+        yield ctx.report(
+            meta,
+            _KP501_MESSAGES[state],
+            field=a.field,
+            start=start,
+            end=end,
+            what=what,
+            endpoint=ctx.endpoint or "this endpoint",
+        )
+        return
+
+
+# -- KP502 ---------------------------------------------------------------------------------------
+
+
+@check("KP502")
+def unquoted_speech(ctx: Context, meta: RuleMeta) -> Iterator[Diagnostic]:
+    """A speech verb with no quoted line after (or right before) it."""
+    if audio_state(ctx) is not None:
+        return
+    limit = int(ctx.option(meta, "max_reports", 3))
+    for a in ctx.texts(meta):
+        verbs = a.hits_for("speech.say-verbs")
+        if not verbs:
+            continue
+        quotes = a.quote_spans
+        count = 0
+        for hit in verbs:
+            if a.in_quote(hit.start) or "on-screen-text.cues" in hit.keys:
+                continue
+            if _PASSIVE.search(a.text, max(0, hit.start - 12), hit.start):
+                continue
+            if _quoted_near(a.text, quotes, hit.start, hit.end):
+                continue
+            count += 1
+            if count > limit:
+                break
+            yield ctx.report(
+                meta,
+                field=a.field,
+                start=hit.start,
+                end=hit.end,
+                match=a.text[hit.start : hit.end],
+            )
+
+
+_PASSIVE = re.compile(r"\b(?:is|are|was|were|be|been|being)\s+$", re.IGNORECASE)
+
+
+def _quoted_near(text: str, quotes: list[tuple[int, int]], start: int, end: int) -> bool:
+    for q_open, q_close in quotes:
+        if q_open >= end:
+            gap = text[end:q_open]
+            return len(gap) <= 160 and not re.search(r"[.!?]|\n\s*\n", gap)
+        if (
+            q_close <= start
+            and start - q_close <= 40
+            and not re.search(r"[.!?\n]", text[q_close:start])
+        ):
+            return True
+    return False
+
+
+# -- KP503, KP504, KP505 -------------------------------------------------------------------------
+
+
+def _speakers(lines: list[Line]) -> list[str]:
+    out: list[str] = []
+    for line in lines:
+        if line.speaker is not None and line.speaker not in out:
+            out.append(line.speaker)
+    return out
+
+
+def _is_group(a: Analysis, line: Line) -> bool:
+    return bool(_hits_in(a, "speech.group", line.lead_start, line.quote.start - 1))
+
+
+@check("KP503")
+def unlabeled_speaker(ctx: Context, meta: RuleMeta) -> Iterator[Diagnostic]:
+    """With two or more speakers, a spoken line that has no ``[Speaker, tone]`` label."""
+    if audio_state(ctx) is not None:
+        return
+    for a in ctx.texts(meta):
+        lines = [line for line in dialogue(a) if line.how != "text"]
+        speakers = _speakers(lines)
+        if len(speakers) < 2:
+            continue
+        for line in lines:
+            if line.how == "label" or line.pronoun or _is_group(a, line):
+                continue
+            if line.how == "bare" and (
+                a.text[line.lead_start : line.quote.start - 1].strip()
+                or len(line.quote.text.split()) < 2
+            ):
+                continue
+            q = line.quote
+            yield ctx.report(
+                meta,
+                field=a.field,
+                start=q.start - 1,
+                end=q.end + 1,
+                speakers=", ".join(f"[{s}]" for s in speakers[:3]),
+            )
+
+
+@check("KP504")
+def pronoun_speaker(ctx: Context, meta: RuleMeta) -> Iterator[Diagnostic]:
+    """A line attributed with "he/she/they says" while several speakers exist."""
+    if audio_state(ctx) is not None:
+        return
+    for a in ctx.texts(meta):
+        lines = dialogue(a)
+        speakers = _speakers(lines)
+        if len(speakers) < 2:
+            continue
+        for line in lines:
+            if not line.pronoun:
+                continue
+            q = line.quote
+            yield ctx.report(
+                meta,
+                field=a.field,
+                start=q.start - 1,
+                end=q.end + 1,
+                speakers=", ".join(f"[{s}]" for s in speakers[:3]),
+            )
+
+
+@check("KP505")
+def missing_speaker_transition(ctx: Context, meta: RuleMeta) -> Iterator[Diagnostic]:
+    """Consecutive lines of different speakers with no linking word between them."""
+    if audio_state(ctx) is not None:
+        return
+    for a in ctx.texts(meta):
+        lines = [line for line in spoken_lines(a) if line.speaker is not None]
+        for prev, line in itertools.pairwise(lines):
+            if prev.speaker == line.speaker:
+                continue
+            gap_start, gap_end = prev.quote.end + 1, line.quote.start - 1
+            if _hits_in(a, "speech.linkers", gap_start, gap_end):
+                continue
+            if len(a.text[gap_start : line.lead_start].split()) >= 3:
+                continue  # an action sentence between the lines works as a pause
+            label_span = line.quote.label_span
+            start = label_span[0] if label_span is not None else line.quote.start - 1
+            yield ctx.report(
+                meta,
+                field=a.field,
+                start=start,
+                end=line.quote.end + 1,
+                first=prev.speaker,
+                second=line.speaker,
+            )
+
+
+# -- KP506 ---------------------------------------------------------------------------------------
+
+
+@check("KP506")
+def unsupported_speech_language(ctx: Context, meta: RuleMeta) -> Iterator[Diagnostic]:
+    """Spoken lines in a language the model does not voice."""
+    if audio_state(ctx) is not None:
+        return
+    table = ctx.option(meta, "languages", {})
+    supported = table.get(ctx.family) if isinstance(table, dict) else None
+    if not supported:
+        return
+    for a in ctx.texts(meta):
+        for line in spoken_lines(a):
+            language = line_language(a, line)
+            if language is None or language in supported:
+                continue
+            q = line.quote
+            yield ctx.report(
+                meta,
+                field=a.field,
+                start=q.start,
+                end=q.end,
+                language=LANGUAGE_NAMES.get(language, language),
+                family=ctx.family,
+                supported=", ".join(LANGUAGE_NAMES.get(code, code) for code in supported),
+            )
+
+
+# -- KP507 ---------------------------------------------------------------------------------------
+
+
+@check("KP507")
+def shouted_caps(ctx: Context, meta: RuleMeta) -> Iterator[Diagnostic]:
+    """ALL-CAPS words (not acronyms) in English dialogue."""
+    if audio_state(ctx) is not None:
+        return
+    for a in ctx.texts(meta):
+        lines = spoken_lines(a)
+        if not lines:
+            continue
+        acronyms = {(h.start, h.end) for h in a.hits_for("acronyms")}
+        for line in lines:
+            q = line.quote
+            if not any(c.isupper() for c in q.text):
+                continue
+            if line_language(a, line) not in (None, "en"):
+                continue
+            words = [
+                m
+                for m in _CAPS_WORD.finditer(a.text, q.start, q.end)
+                if (m.start(), m.end()) not in acronyms and _VOWELS.intersection(m.group())
+            ]
+            if not words:
+                continue
+            yield ctx.report(
+                meta,
+                field=a.field,
+                start=words[0].start(),
+                end=words[-1].end(),
+                words=", ".join(dict.fromkeys(m.group() for m in words)),
+            )
+
+
+# -- KP508 ---------------------------------------------------------------------------------------
+
+
+_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff66-\uff9f]")
+_SPOKEN_WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")
+
+
+def spoken_words(text: str) -> float:
+    """Spoken length in English-word equivalents: two CJK characters count as one word."""
+    cjk = len(_CJK.findall(text))
+    if cjk:
+        text = _CJK.sub(" ", text)
+    return len(_SPOKEN_WORD.findall(text)) + cjk / 2
+
+
+_KP508_SHORT = (
+    "Dialogue or singing in a 5-second Kling 2.6 video is often rushed or cut off. Set duration "
+    'to "10", or keep only one short line.'
+)
+
+
+@check("KP508")
+def dialogue_too_long(ctx: Context, meta: RuleMeta) -> Iterator[Diagnostic]:
+    """More spoken words than the video's seconds can hold (and 5 s dialogue on Kling 2.6)."""
+    if audio_state(ctx) is not None:
+        return
+    rate = float(ctx.option(meta, "words_per_second", 2.5))
+    margin = float(ctx.option(meta, "margin", 0.1))
+    for a in ctx.texts(meta):
+        lines = spoken_lines(a)
+        singing = [
+            h
+            for h in a.hits_for("speech.singing")
+            if not a.in_quote(h.start) and "speech.say-verbs" in h.keys
+        ]
+        if not lines and not singing:
+            continue
+        seconds = _duration(ctx, a.shot_index)
+        if seconds is None:
+            continue
+        words = sum(spoken_words(line.quote.text) for line in lines)
+        first = lines[0].quote.start - 1 if lines else singing[0].start
+        last = lines[-1].quote.end + 1 if lines else singing[0].end
+        if words > rate * seconds * (1 + margin):
+            yield ctx.report(
+                meta,
+                field=a.field,
+                start=first,
+                end=last,
+                words=round(words),
+                seconds=f"{seconds:g}",
+                limit=round(rate * seconds),
+            )
+        elif ctx.family == "v2.6" and seconds <= 5:
+            diag = ctx.report(meta, _KP508_SHORT, field=a.field, start=first, end=last)
+            yield _severity(ctx, meta, diag, "info")
+
+
+# -- KP509 ---------------------------------------------------------------------------------------
+
+
+@check("KP509")
+def too_many_speakers(ctx: Context, meta: RuleMeta) -> Iterator[Diagnostic]:
+    """Three or more distinct speakers in one request (a warning on Kling 2.6)."""
+    if audio_state(ctx) is not None:
+        return
+    maximum = int(ctx.option(meta, "max", 2))
+    seen: list[str] = []
+    for a in ctx.texts(meta):
+        for line in spoken_lines(a):
+            if line.speaker is None or line.speaker in seen:
+                continue
+            seen.append(line.speaker)
+            if len(seen) == maximum + 1:
+                label_span = line.quote.label_span
+                start = label_span[0] if label_span is not None else line.quote.start - 1
+                diag = ctx.report(
+                    meta,
+                    field=a.field,
+                    start=start,
+                    end=line.quote.end + 1,
+                    count=len(seen),
+                    speakers=", ".join(f"[{s}]" for s in seen),
+                )
+                if ctx.family == "v2.6":
+                    diag = _severity(ctx, meta, diag, "warning")
+                yield diag
+                return
+
+
+# -- KP510 ---------------------------------------------------------------------------------------
+
+_FUNCTION_WORDS = frozenset(
+    [
+        "a",
+        "an",
+        "some",
+        "any",
+        "with",
+        "and",
+        "or",
+        "plus",
+        "add",
+        "adds",
+        "added",
+        "no",
+        "more",
+        "less",
+        "little",
+        "bit",
+        "of",
+        "general",
+        "generic",
+        "random",
+        "nice",
+        "good",
+        "cool",
+        "great",
+        "epic",
+    ]
+)
+_SOURCE_AFTER = re.compile(r"\s*(?::|\bof\b|\bfrom\b|\blike\b|\bby\b)", re.IGNORECASE)
+_WORD_BEFORE = re.compile(r"([\w'’-]+)[\s]*$")
+
+
+@check("KP510")
+def generic_sound(ctx: Context, meta: RuleMeta) -> Iterator[Diagnostic]:
+    """A bare "sound", "noise", "music" or "audio" with no source or state."""
+    if audio_state(ctx) is not None:
+        return
+    for a in ctx.texts(meta):
+        for hit in a.hits_for("audio.generic"):
+            if "audio.compounds" in hit.keys or "audio.sourced" in hit.keys:
+                continue
+            if a.in_quote(hit.start) or _in_label(a.text, hit.start):
+                continue
+            if _SOURCE_AFTER.match(a.text, hit.end):
+                continue
+            if a.text[: hit.start].rstrip().endswith(('"', "”", "'", "’")):
+                continue  # '"shh-shh" sound': the quote is the sound
+            if _described_before(a.text, hit.start):
+                continue
+            yield ctx.report(
+                meta,
+                field=a.field,
+                start=hit.start,
+                end=hit.end,
+                match=a.text[hit.start : hit.end],
+            )
+
+
+def _described_before(text: str, pos: int) -> bool:
+    """Whether a word before ``pos`` describes the sound ("crowd noise", "their music")."""
+    for _ in range(2):
+        before = _WORD_BEFORE.search(text, max(0, pos - 40), pos)
+        if before is None:
+            return False
+        word = before.group(1).lower()
+        if word in ("background", "ambient"):
+            pos = before.start()
+            continue
+        return word not in _FUNCTION_WORDS
+    return False
+
+
+def _in_label(text: str, pos: int) -> bool:
+    opened = text.rfind("[", 0, pos)
+    return opened != -1 and text.rfind("]", opened, pos) == -1 and "]" in text[pos : pos + 80]

@@ -1,0 +1,319 @@
+"""Consistency rules across shots and time, KP802–KP805 (KP801 is a declarative conflict rule).
+
+Each ``multi_prompt`` shot is generated without the others' text, so a shot must stand on its
+own; time marks and shot counts written in the text must agree with the request's fields.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import Any
+
+from kling_prompt.lint.checks.audio import as_seconds, request_seconds
+from kling_prompt.lint.diagnostic import Diagnostic
+from kling_prompt.lint.rules import Context, RuleMeta, check
+from kling_prompt.lint.text import Analysis
+
+# -- KP802 ---------------------------------------------------------------------------------------
+
+_PRONOUN_OPENERS = frozenset(["he", "she", "they", "his", "her", "their", "its", "him", "them"])
+_SEQUENCE_OPENERS = frozenset(
+    ["then", "next", "afterwards", "afterward", "later", "continuing", "continues"]
+)
+_SUBJECT_PRONOUNS = frozenset(("he", "she", "they"))
+
+
+def _opening(a: Analysis) -> tuple[str, int, int] | None:
+    """The first words of a shot after any "Shot 2:" label: (phrase, start, end)."""
+    skip_to = 0
+    labels = a.shot_labels
+    if labels and labels[0][1] <= len(a.text) - len(a.text.lstrip()) + 1:
+        skip_to = labels[0][2]
+    words = [t for t in a.tokens if t[1] >= skip_to and t[0] not in ".!?;:,"]
+    if not words:
+        return None
+    first, start, end = words[0]
+    if first in _PRONOUN_OPENERS or first in _SEQUENCE_OPENERS:
+        return first, start, end
+    if first == "after" and len(words) > 1 and words[1][0] in ("that", "this"):
+        return "after " + words[1][0], start, words[1][2]
+    return None
+
+
+def _subjects(a: Analysis) -> set[str]:
+    """Names a shot gives its subjects: reference tokens and dialogue labels."""
+    names = {f"{r.kind}{r.index}" for r in a.references if r.kind != "voice"}
+    names.update(q.label.split(",", 1)[0].strip().lower() for q in a.quotes if q.label)
+    return names
+
+
+@check("KP802")
+def shot_not_self_contained(ctx: Context, meta: RuleMeta) -> Iterator[Diagnostic]:
+    """A shot that leans on the previous one: pronoun or "then" opener, or a dropped subject."""
+    shots = [a for a in ctx.analyses if a.kind == "shot"]
+    if len(shots) < 2:
+        return
+    first_subjects = _subjects(shots[0])
+    for a in shots[1:]:
+        opening = _opening(a)
+        if opening is not None:
+            _, start, end = opening
+            yield ctx.report(
+                meta, field=a.field, start=start, end=end, match=a.text[start:end], shot=_n(a)
+            )
+            continue
+        if not first_subjects or first_subjects & _subjects(a):
+            continue
+        pronoun = next(
+            (t for t in a.tokens if t[0] in _SUBJECT_PRONOUNS and not a.in_quote(t[1])),
+            None,
+        )
+        if pronoun is None:
+            continue
+        named = ", ".join(sorted(first_subjects))
+        yield ctx.report(
+            meta,
+            _KP802_DROPPED,
+            field=a.field,
+            start=pronoun[1],
+            end=pronoun[2],
+            match=a.text[pronoun[1] : pronoun[2]],
+            shot=_n(a),
+            named=named,
+        )
+
+
+_KP802_DROPPED = (
+    "Shot {shot} says '{match}' but never names the subject of shot 1 ({named}); each shot is "
+    "generated on its own, so the model does not know who '{match}' is. Name the subject again."
+)
+
+
+def _n(a: Analysis) -> int:
+    return (a.shot_index or 0) + 1
+
+
+# -- KP803 ---------------------------------------------------------------------------------------
+
+_STYLE_GROUPS = (("contradictions.medium-", "medium"), ("contradictions.colour-", "colour"))
+
+
+@check("KP803")
+def style_drift(ctx: Context, meta: RuleMeta) -> Iterator[Diagnostic]:
+    """Shots of one request naming different visual media or colour treatments."""
+    shots = [a for a in ctx.analyses if a.kind == "shot"]
+    if len(shots) < 2:
+        return
+    for prefix, group in _STYLE_GROUPS:
+        first: dict[str, tuple[Analysis, Any]] = {}
+        for a in shots:
+            for hit in a.hits:
+                if a.in_quote(hit.start):
+                    continue
+                for key in hit.keys:
+                    if key.startswith(prefix) and key not in first:
+                        first[key] = (a, hit)
+        shot_of = {key: a.shot_index for key, (a, _) in first.items()}
+        if len(first) < 2 or len(set(shot_of.values())) < 2:
+            continue
+        ordered = sorted(first.values(), key=lambda v: ((v[0].shot_index or 0), v[1].start))
+        base_a, base_hit = ordered[0]
+        for a, hit in ordered[1:]:
+            if a.shot_index == base_a.shot_index:
+                continue
+            yield ctx.report(
+                meta,
+                field=a.field,
+                start=hit.start,
+                end=hit.end,
+                first=base_a.text[base_hit.start : base_hit.end],
+                first_shot=_n(base_a),
+                second=a.text[hit.start : hit.end],
+                second_shot=_n(a),
+                group=group,
+            )
+            break
+
+
+# -- KP804 ---------------------------------------------------------------------------------------
+
+_DECADE = re.compile(r"\d0s\b", re.IGNORECASE)
+_DIGIT = re.compile(r"\d")
+
+
+def time_marks(a: Analysis) -> list[tuple[float, int, int, bool]]:
+    """Time marks as ``(seconds, start, end, absolute)``; decades ("the 80s") are left out."""
+    out: list[tuple[float, int, int, bool]] = []
+    for seconds, start, end in a.time_marks:
+        phrase = a.text[start:end]
+        lower = phrase.lower()
+        if "mark" not in lower and _DECADE.search(phrase) and seconds >= 20:
+            continue
+        if a.in_quote(start):
+            continue
+        first_word = lower.split(None, 1)[0]
+        out.append((seconds, start, end, first_word in ("at", "by") or "mark" in lower))
+    return out
+
+
+_KP804_ORDER = (
+    "The time mark '{match}' ({seconds:g} s) comes after '{previous}' ({previous_seconds:g} s) "
+    "in the text but earlier in the video; the model follows the text order. Put the marks in "
+    "time order."
+)
+
+
+@check("KP804")
+def time_mark_out_of_range(ctx: Context, meta: RuleMeta) -> Iterator[Diagnostic]:
+    """Time marks past the video's duration, or out of order."""
+    for a in ctx.texts(meta):
+        if _DIGIT.search(a.text) is None:
+            continue
+        marks = time_marks(a)
+        if not marks:
+            continue
+        seconds = shot_seconds(ctx, a)
+        if seconds is not None:
+            for value, start, end, _ in marks:
+                if value > seconds + 1e-9:
+                    yield ctx.report(
+                        meta,
+                        field=a.field,
+                        start=start,
+                        end=end,
+                        match=a.text[start:end],
+                        seconds=f"{value:g}",
+                        duration=f"{seconds:g}",
+                    )
+        for seg_start, seg_end in a.segments():
+            previous: tuple[float, int, int, bool] | None = None
+            for mark in marks:
+                if not (seg_start <= mark[1] < seg_end and mark[3]):
+                    continue
+                if previous is not None and mark[0] < previous[0]:
+                    yield ctx.report(
+                        meta,
+                        _KP804_ORDER,
+                        field=a.field,
+                        start=mark[1],
+                        end=mark[2],
+                        match=a.text[mark[1] : mark[2]],
+                        seconds=mark[0],
+                        previous=a.text[previous[1] : previous[2]],
+                        previous_seconds=previous[0],
+                    )
+                previous = mark
+
+
+def shot_seconds(ctx: Context, a: Analysis) -> float | None:
+    """The seconds a text covers: its own shot's duration when given, else the request's."""
+    if a.shot_index is not None:
+        shot = _shot_entry(ctx, a.shot_index)
+        if shot is not None:
+            own = as_seconds(shot.get("duration"))
+            if own is not None:
+                return own
+    return request_seconds(ctx)
+
+
+def _shot_entry(ctx: Context, index: int) -> dict[str, Any] | None:
+    shots = ctx.arguments.get("multi_prompt")
+    if isinstance(shots, list) and 0 <= index < len(shots):
+        shot = shots[index]
+        if isinstance(shot, dict):
+            return shot
+    return None
+
+
+# -- KP805 ---------------------------------------------------------------------------------------
+
+_NUMBERS = {
+    "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6,
+    "seven": 7, "eight": 8, "nine": 9, "ten": 10,
+}  # fmt: skip
+_SHOT_COUNT = re.compile(
+    r"\b(\d{1,2}|one|two|three|four|five|six|seven|eight|nine|ten)[\s-]+shots?\b"
+    r"(?!\s+of\s+(?:espresso|tequila|vodka|whiske?y|rum|gin|coffee|liquor))"
+    r"(?:\s+(?:sequence|video|film|sequences))?",
+    re.IGNORECASE,
+)
+_DURATION_NOTE = re.compile(
+    r"\(?\s*duration\s*[:=]?\s*(\d+(?:\.\d+)?)\s*(?:s|secs?|seconds?)\b\s*\)?", re.IGNORECASE
+)
+
+_KP805_LABEL = (
+    "The text labels 'Shot {number}' but multi_prompt has {count} shot(s); the extra shot will "
+    "not exist. Make the labels match the multi_prompt entries, or add the missing shot."
+)
+_KP805_DURATION = (
+    "The text says '{match}' but the {target} is {seconds} s; the field wins and the text "
+    "misleads. Make the annotation match the duration field, or drop the annotation."
+)
+
+
+@check("KP805")
+def shot_count_mismatch(ctx: Context, meta: RuleMeta) -> Iterator[Diagnostic]:
+    """Announced shot counts and "(Duration: 5s)" notes that disagree with the request."""
+    shots = ctx.arguments.get("multi_prompt")
+    count = len(shots) if isinstance(shots, list) and shots else None
+    for a in ctx.texts(meta):
+        if count is not None:
+            yield from _count_notes(ctx, meta, a, count)
+        if "duration" in a.lower:
+            yield from _duration_notes(ctx, meta, a)
+
+
+def _count_notes(ctx: Context, meta: RuleMeta, a: Analysis, count: int) -> Iterator[Diagnostic]:
+    if "shot" not in a.lower:
+        return
+    for m in _SHOT_COUNT.finditer(a.text):
+        if a.in_quote(m.start()):
+            continue
+        word = m.group(1).lower()
+        announced = int(word) if word.isdigit() else _NUMBERS[word]
+        if announced != count and announced > 1:
+            yield ctx.report(
+                meta,
+                field=a.field,
+                start=m.start(),
+                end=m.end(),
+                match=m.group(),
+                announced=announced,
+                count=count,
+            )
+    for number, start, end in a.shot_labels:
+        if number > count:
+            yield ctx.report(
+                meta, _KP805_LABEL, field=a.field, start=start, end=end, number=number, count=count
+            )
+
+
+def _duration_notes(ctx: Context, meta: RuleMeta, a: Analysis) -> Iterator[Diagnostic]:
+    notes = [m for m in _DURATION_NOTE.finditer(a.text) if not a.in_quote(m.start())]
+    if not notes:
+        return
+    if a.shot_index is not None:
+        shot = _shot_entry(ctx, a.shot_index)
+        expected = as_seconds(shot.get("duration")) if shot is not None else None
+        target = f"duration of shot {a.shot_index + 1}"
+    else:
+        expected = request_seconds(ctx)
+        target = "request's duration"
+    if expected is None:
+        return
+    stated = sum(float(m.group(1)) for m in notes)
+    if abs(stated - expected) < 1e-9:
+        return
+    last = notes[-1]
+    match = last.group().strip() if len(notes) == 1 else f"{stated:g} s in total"
+    yield ctx.report(
+        meta,
+        _KP805_DURATION,
+        field=a.field,
+        start=last.start(),
+        end=last.end(),
+        match=match,
+        target=target,
+        seconds=f"{expected:g}",
+    )
