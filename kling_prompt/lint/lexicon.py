@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import itertools
 import re
+import sys
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -93,11 +94,57 @@ def compile_lexicons(lexicons: Mapping[str, Mapping[str, Any]]) -> dict[str, Any
                     if inner:
                         total |= inner
         merged[phrase] = sorted(total)
+    pattern = trie_pattern(merged)
     return {
         "keys": merged,
         "replacements": replacements,
-        "pattern": trie_pattern(merged),
+        "pattern": pattern,
+        "program": regex_program(pattern),
     }
+
+
+def _runtime_tag() -> str:
+    import _sre
+
+    return f"{sys.implementation.name}-{sys.version_info[0]}.{sys.version_info[1]}-{_sre.MAGIC}"
+
+
+def regex_program(pattern: str) -> dict[str, Any] | None:
+    """The compiled form of a pattern as CPython's regex engine runs it, for caching.
+
+    Parsing a pattern of tens of thousands of characters takes ``re`` over 100 ms in pure
+    Python, longer than a whole lint of a small file; the resulting program is a list of ints
+    that :func:`load_regex` hands straight to the engine. Tagged with the interpreter version so
+    a cache written by another Python is never used.
+    """
+    try:
+        from re import _compiler, _parser  # type: ignore[attr-defined]
+
+        parsed = _parser.parse(pattern, 0)
+        code = _compiler._code(parsed, 0)
+        return {
+            "tag": _runtime_tag(),
+            "code": list(code),
+            "flags": parsed.state.flags,
+            "groups": parsed.state.groups,
+        }
+    except Exception:  # any other interpreter: fall back to re.compile at load
+        return None
+
+
+def load_regex(pattern: str, program: Mapping[str, Any] | None) -> re.Pattern[str]:
+    """Rebuild a pattern from its cached program, or compile it when the cache does not fit."""
+    if program and program.get("tag") == _runtime_tag() and program.get("groups") == 1:
+        try:
+            import _sre
+
+            compiled: re.Pattern[str] = _sre.compile(
+                pattern, program["flags"], program["code"], 0, {}, (None,)
+            )
+            return compiled
+        except Exception:
+            pass
+    return re.compile(pattern)
 
 
 def trie_pattern(phrases: Iterable[str]) -> str:
@@ -141,7 +188,7 @@ class Matcher:
             phrase: tuple(keys) for phrase, keys in compiled["keys"].items()
         }
         self._replacements: dict[str, str] = dict(compiled.get("replacements") or {})
-        self._pattern = re.compile(compiled["pattern"])
+        self._pattern = load_regex(compiled["pattern"], compiled.get("program"))
 
     def find(self, lower: str) -> list[Hit]:
         hits = []

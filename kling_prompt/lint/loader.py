@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import sys
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -56,7 +57,7 @@ def rule_files(dirs: Iterable[Path]) -> list[Path]:
 def _signature(files: list[Path]) -> str:
     from kling_prompt import __version__
 
-    h = hashlib.sha1(f"{_FORMAT}:{__version__}".encode())
+    h = hashlib.sha1(f"{_FORMAT}:{__version__}:{sys.version}".encode())
     for f in files:
         st = f.stat()
         h.update(f"{f}:{st.st_mtime_ns}:{st.st_size};".encode())
