@@ -391,6 +391,9 @@ def _metric(meta: RuleMeta) -> Callable[[Context], Iterator[Diagnostic]]:
         limit_min = ctx.option(meta, "min", spec.get("min"))
         if by_mode:
             table = ctx.option(meta, by_mode, {})
+            defaults = meta.options.get(by_mode)
+            if isinstance(defaults, Mapping) and isinstance(table, Mapping) and table is not defaults:
+                table = {**defaults, **table}  # a config table overrides some modes, keeps the rest
             if not isinstance(table, Mapping) or ctx.mode not in table:
                 return
             value = table[ctx.mode]

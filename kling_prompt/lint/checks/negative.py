@@ -1,0 +1,326 @@
+"""KP6xx negative-prompt checks: negations in either prompt, conflicts, the endpoint default."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from kling_prompt.lint.diagnostic import Diagnostic, Edit, Fix
+from kling_prompt.lint.lexicon import Hit
+from kling_prompt.lint.rules import Context, RuleMeta, check
+from kling_prompt.lint.text import Analysis
+
+_WORD_AT = re.compile(r"\s*([^\W_]+(?:['’][^\W_]+)*)")
+_ITEM_BREAK = re.compile(r"[,.;:!?\n()\[\]]|\b(?:and|or|while|as|but|so|because)\b")
+_ARTICLES = frozenset(("a", "an", "the", "any", "visible", "other"))
+# Words that end the noun phrase after "no" ("no cars in sight" -> "cars").
+_PHRASE_END = frozenset(
+    [
+        "is",
+        "are",
+        "was",
+        "were",
+        "be",
+        "been",
+        "in",
+        "on",
+        "at",
+        "of",
+        "to",
+        "from",
+        "around",
+        "anywhere",
+        "nearby",
+        "near",
+        "that",
+        "which",
+        "who",
+        "can",
+        "could",
+        "will",
+        "would",
+        "should",
+        "may",
+        "might",
+        "appears",
+        "appear",
+        "appearing",
+        "visible",
+        "present",
+        "here",
+        "there",
+        "left",
+        "remain",
+        "remains",
+        "remaining",
+        "whatsoever",
+        "at",
+        "all",
+        "allowed",
+        "added",
+        "not",
+    ]
+)
+_PEOPLE = frozenset(("no one", "nobody", "no body"))
+
+
+def _words_after(text: str, pos: int, limit: int) -> list[tuple[str, int, int]]:
+    """Up to ``limit`` words from ``pos``, stopping at a clause break."""
+    out: list[tuple[str, int, int]] = []
+    end = len(text)
+    stop = _ITEM_BREAK.search(text, pos)
+    if stop is not None:
+        end = stop.start()
+    while len(out) < limit:
+        m = _WORD_AT.match(text, pos, end)
+        if m is None:
+            break
+        out.append((m.group(1), m.start(1), m.end(1)))
+        pos = m.end()
+    return out
+
+
+def _clause_start(lower: str, pos: int) -> int:
+    cut = max(lower.rfind(ch, 0, pos) for ch in ",;.\n:")
+    return cut + 1
+
+
+# -- KP601 --------------------------------------------------------------------------------------
+
+
+@check("KP601")
+def negated_negative(ctx: Context, meta: RuleMeta) -> Iterator[Diagnostic]:
+    """ "no text" inside ``negative_prompt``: the field already means "avoid"."""
+    for a in ctx.texts(meta):
+        lower = a.lower
+        wanted = a.hits_for("negation.wanted")
+        for hit in a.hits_for("negation.word"):
+            if "negation.idiom" in hit.keys:
+                continue
+            before = lower[_clause_start(lower, hit.start) : hit.start].strip()
+            if before and not re.search(r"(?:^|\s)(?:and|or|also)$", before):
+                continue
+            words = _words_after(lower, hit.end, 3)
+            skip = 0
+            while skip < len(words) and (
+                words[skip][0] in _ARTICLES or words[skip][0] in _NEGATIVE_VERBS
+            ):
+                skip += 1
+            if skip >= len(words) or any(w.start == words[skip][1] for w in wanted):
+                continue  # nothing follows, or "no audio": avoiding an absence on purpose
+            start, end = hit.start, words[skip][1]
+            item = a.text[end : _item_end(a, end)].strip()
+            fix = Fix(
+                f"Drop {a.text[start:end].strip()!r}",
+                [Edit(a.field, start, end, "")],
+                safe=True,
+            )
+            yield ctx.report(
+                meta,
+                field=a.field,
+                start=start,
+                end=hit.end,
+                fix=fix,
+                match=a.text[hit.start : hit.end],
+                item=item,
+            )
+
+
+_NEGATIVE_VERBS = frozenset(
+    [
+        "show",
+        "shows",
+        "showing",
+        "include",
+        "including",
+        "add",
+        "adding",
+        "have",
+        "having",
+        "want",
+        "use",
+        "render",
+        "display",
+        "make",
+        "generate",
+        "create",
+        "draw",
+        "be",
+    ]
+)
+
+
+def _item_end(a: Analysis, pos: int) -> int:
+    stop = _ITEM_BREAK.search(a.lower, pos)
+    return stop.start() if stop is not None else len(a.text)
+
+
+# -- KP602 --------------------------------------------------------------------------------------
+
+
+@check("KP602")
+def negation_in_prompt(ctx: Context, meta: RuleMeta) -> Iterator[Diagnostic]:
+    """ "no people", "without text" in the positive prompt (outside quoted dialogue)."""
+    limit = int(ctx.option(meta, "max_reports", 3))
+    negative = ctx.arguments.get("negative_prompt")
+    for a in ctx.texts(meta):
+        count = 0
+        for hit in a.hits_for("negation.absence"):
+            if "negation.idiom" in hit.keys or a.in_quote(hit.start):
+                continue
+            item = _absent_item(a, hit)
+            if item is None:
+                continue
+            count += 1
+            if count > limit:
+                break
+            noun, item_end = item
+            yield ctx.report(
+                meta,
+                field=a.field,
+                start=hit.start,
+                end=item_end,
+                fix=_move_fix(a, hit.start, item_end, noun, negative),
+                match=a.text[hit.start : item_end],
+                noun=noun,
+            )
+
+
+def _absent_item(a: Analysis, hit: Hit) -> tuple[str, int] | None:
+    """The thing asked to be absent and where its phrase ends, or ``None`` if there is none."""
+    if hit.phrase in _PEOPLE:
+        return "people", hit.end
+    words = _words_after(a.lower, hit.end, 6)
+    i = 0
+    while i < len(words) and (words[i][0] in _ARTICLES or words[i][0] in _NEGATIVE_VERBS):
+        i += 1
+    if i >= len(words):
+        return None
+    first = words[i][0]
+    if first.endswith("ing") or first in _PHRASE_END or first.isdigit():
+        return None  # "without looking back", "no more", "no 3"
+    taken = []
+    for word, start, end in words[i : i + 4]:
+        if word in _PHRASE_END:
+            break
+        taken.append((start, end))
+    start, end = taken[0][0], taken[-1][1]
+    return a.text[start:end], end
+
+
+def _move_fix(a: Analysis, start: int, end: int, noun: str, negative: object) -> Fix:
+    """Remove the phrase (with its joining word or comma) and list the noun in negative_prompt."""
+    text = a.text
+    cut_start, cut_end = start, end
+    head = text[:start].rstrip()
+    for joint in (" with", " and", " or"):
+        if head.lower().endswith(joint):
+            cut_start = len(head) - len(joint)
+            break
+    else:
+        if head.endswith(","):
+            cut_start = len(head) - 1
+        elif not head and text[end:].lstrip().startswith(","):
+            cut_end = end + (len(text[end:]) - len(text[end:].lstrip())) + 1
+            while cut_end < len(text) and text[cut_end] == " ":
+                cut_end += 1
+    edits = [Edit(a.field, cut_start, cut_end, "")]
+    if isinstance(negative, str) and negative.strip():
+        if noun.lower() not in negative.lower():
+            sep = "" if negative.rstrip().endswith(",") else ","
+            edits.append(Edit("negative_prompt", len(negative), len(negative), f"{sep} {noun}"))
+    else:
+        edits.append(Edit("negative_prompt", None, None, noun))
+    return Fix(f"Move {noun!r} to negative_prompt", edits, safe=False)
+
+
+# -- KP603 --------------------------------------------------------------------------------------
+
+_TERM = re.compile(r"[^,;\n]+")
+_LEAD = re.compile(r"^(?:(?:and|or|the|a|an|any)\s+)+", re.IGNORECASE)
+_NEGATED_TERM = re.compile(r"^(?:no|not|don't|do not|without|avoid|never)\b", re.IGNORECASE)
+_TOO_GENERIC = frozenset(
+    [
+        "a",
+        "an",
+        "the",
+        "and",
+        "or",
+        "of",
+        "in",
+        "on",
+        "with",
+        "bad",
+        "good",
+        "more",
+        "less",
+        "very",
+        "low",
+        "high",
+        "quality",
+    ]
+)
+
+
+@check("KP603")
+def negative_conflicts_prompt(ctx: Context, meta: RuleMeta) -> Iterator[Diagnostic]:
+    """A term of ``negative_prompt`` that the prompt asks for."""
+    neg = ctx.analysis("negative_prompt")
+    if neg is None or not neg.text.strip():
+        return
+    terms: list[tuple[str, int, int]] = []
+    for m in _TERM.finditer(neg.text):
+        raw = m.group()
+        lead = _LEAD.match(raw.strip())
+        offset = len(raw) - len(raw.lstrip()) + (lead.end() if lead else 0)
+        term = raw.strip()[lead.end() if lead else 0 :].strip(" .")
+        if _NEGATED_TERM.match(term):
+            continue  # "no audio": KP601's business, and often a deliberate double negative
+        if len(term) < 3 or term.lower() in _TOO_GENERIC or len(term.split()) > 4:
+            continue
+        start = m.start() + offset
+        terms.append((term.lower(), start, start + len(term)))
+    if not terms:
+        return
+    pattern = re.compile(
+        r"(?<![\w-])(" + "|".join(re.escape(t) for t, _, _ in terms) + r")(?:s|es)?(?![\w-])"
+    )
+    reported: set[str] = set()
+    for a in ctx.texts(meta):
+        for m in pattern.finditer(a.lower):
+            term = m.group(1)
+            if term in reported or a.in_quote(m.start()) or _negated(a, m.start()):
+                continue
+            reported.add(term)
+            _, start, end = next(t for t in terms if t[0] == term)
+            yield ctx.report(
+                meta,
+                field="negative_prompt",
+                start=start,
+                end=end,
+                match=neg.text[start:end],
+                context=a.text[max(0, m.start() - 20) : m.end() + 20].strip(),
+                where=a.field,
+            )
+
+
+def _negated(a: Analysis, pos: int) -> bool:
+    """Whether the prompt negates the word at ``pos`` itself ("no blur or distorted anatomy")."""
+    start = max(a.lower.rfind(ch, 0, pos) for ch in ",;.:\n-") + 1
+    return any(start <= h.start < pos for h in a.hits_for("negation.word"))
+
+
+# -- KP604 --------------------------------------------------------------------------------------
+
+
+@check("KP604")
+def default_negative(ctx: Context, meta: RuleMeta) -> Iterator[Diagnostic]:
+    """No ``negative_prompt``: the endpoint's default one applies."""
+    negative = ctx.arguments.get("negative_prompt")
+    if (isinstance(negative, str) and negative.strip()) or ctx.info is None:
+        return
+    field = getattr(ctx.info, "fields", {}).get("negative_prompt")
+    default = getattr(field, "default", None)
+    if not isinstance(default, str) or not default.strip():
+        return
+    yield ctx.report(meta, field="prompt" if "prompt" in ctx.arguments else None, default=default)
