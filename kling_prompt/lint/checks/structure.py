@@ -50,7 +50,7 @@ _AGENT = re.compile(
     r"[a-z\-]+(?:er|or|ist|ian|man|men|woman|women)s?\b)"
     r"|(?<![.!?]\s)(?<!^)\b[A-Z][a-z]{2,}\b"
     r"|^\s*(?i:a|an|the|two|three|four|five|several|some|many)\s+(?!camera\b|view\b|shot\b)"
-    r"|^\s*[A-Z][a-z]+\s+[a-z]+(?<!ss)s\b"  # "Bulbasaur hunches": a name and its verb
+    r"|^\s*[A-Z][a-z]+(?:\s+[a-z]+)?\s+[a-z]+(?<!ss)s\b"  # "Rumi turns", "Rumi's eye tracks"
 )
 # A place phrase the scene lexicon may not list ("in a cafe", "at the top of the stairs").
 _PLACE = re.compile(
