@@ -96,6 +96,9 @@ class Linter:
         out: list[Diagnostic] = []
         for rule in self.active(mode, family, request.path):
             try:
+                gate = rule.meta.when
+                if gate is not None and not gate.open(ctx):
+                    continue
                 out.extend(rule.run(ctx))
             except Exception as exc:  # a broken rule must not break the run
                 if self.enabled("KP006", request.path):
@@ -208,7 +211,7 @@ class Linter:
 
     def config_diagnostics(self) -> list[Diagnostic]:
         """KP005 for unknown keys and rule codes in the config file."""
-        out = []
+        out: list[Diagnostic] = []
         if not self.enabled("KP005"):
             return out
         for issue in self.config.issues:

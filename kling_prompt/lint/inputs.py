@@ -310,9 +310,9 @@ def _load_json(loaded: Loaded, *, config: Config, mode: str | None, endpoint: st
         )
         loaded.items.append(Item(request))
         return
-    request = _payload(loaded, doc, text=text, base_line=1, config=config, mode=mode, endpoint=endpoint, record=None)
-    if request is not None:
-        loaded.items.append(Item(request))
+    payload = _payload(loaded, doc, text=text, base_line=1, config=config, mode=mode, endpoint=endpoint, record=None)
+    if payload is not None:
+        loaded.items.append(Item(payload))
 
 
 def _bare_map(text: str, path: str) -> SourceMap:

@@ -33,8 +33,9 @@ RULE_KEYS = {
     "fix",
     "docs",
     "tests",
+    "when",
 }
-RUNTIME_KEYS = ("code", "name", "severity", "kind", "scope", "message", "source", "options", "match", "fix")
+RUNTIME_KEYS = ("code", "name", "severity", "kind", "scope", "message", "source", "options", "match", "fix", "when")
 KINDS = {"code", "engine", "existence", "substitution", "occurrence", "conflict", "metric", "pattern"}
 _FORMAT = 3
 

@@ -60,6 +60,7 @@ class RuleMeta:
         "severity",
         "source",
         "spec",
+        "when",
     )
 
     def __init__(self, data: Mapping[str, Any]) -> None:
@@ -79,6 +80,7 @@ class RuleMeta:
         self.options: dict[str, Any] = dict(data.get("options") or {})
         self.fix: dict[str, Any] | None = data.get("fix")
         self.spec: dict[str, Any] = dict(data.get("match") or {})
+        self.when: Gate | None = Gate.build(self.kind, self.code, data.get("when"), self.spec)
 
     def applies(self, mode: str | None, family: str | None) -> bool:
         if self.modes is not None and (mode is None or mode not in self.modes):
@@ -89,11 +91,73 @@ class RuleMeta:
         return f"RuleMeta({self.code} {self.name})"
 
 
+class Gate:
+    """Cheap preconditions of a rule, checked before the rule is called.
+
+    Written as ``when:`` in the rule file: ``keys`` (lexicon keys, any of which must have a hit
+    in the request's text), ``text`` (lowercase substrings, any of which must occur),
+    ``arguments`` (argument names, any of which must be present) and ``endpoint: true`` (the
+    endpoint must be known). Kinds of condition combine with AND, entries within one with OR.
+    Declarative rules get their ``keys`` from their lexicons automatically. Most rules find
+    nothing in most prompts; the gate lets the engine skip them without calling them.
+    """
+
+    __slots__ = ("arguments", "endpoint", "keys", "text")
+
+    def __init__(
+        self,
+        keys: Iterable[str] = (),
+        text: Iterable[str] = (),
+        arguments: Iterable[str] = (),
+        endpoint: bool = False,
+    ) -> None:
+        self.keys = frozenset(keys)
+        self.text = tuple(t.lower() for t in text)
+        self.arguments = tuple(arguments)
+        self.endpoint = endpoint
+
+    @classmethod
+    def build(
+        cls, kind: str, code: str, when: Mapping[str, Any] | None, spec: Mapping[str, Any]
+    ) -> Gate | None:
+        if when:
+            return cls(
+                when.get("keys") or (),
+                when.get("text") or (),
+                when.get("arguments") or (),
+                bool(when.get("endpoint", False)),
+            )
+        if kind in ("existence", "substitution", "occurrence"):
+            keys = _keys(spec, "lexicons", code)
+            return cls(keys) if keys else None
+        if kind == "conflict":
+            keys = [str(k) for pair in spec.get("pairs") or () for k in pair]
+            return cls(keys) if keys else None
+        return None
+
+    def open(self, ctx: Context) -> bool:
+        if self.endpoint and ctx.info is None:
+            return False
+        if self.arguments:
+            arguments = ctx.arguments
+            if not any(name in arguments for name in self.arguments):
+                return False
+        if self.keys and ctx.present_keys.isdisjoint(self.keys):
+            return False
+        if self.text:
+            lowers = [a.lower for a in ctx.analyses]
+            if not any(t in lower for lower in lowers for t in self.text):
+                return False
+        return True
+
+
 class Context:
     """Everything a rule may look at for one request, with analyses computed on demand."""
 
     __slots__ = (
         "_analyses",
+        "_keys",
+        "_texts",
         "arguments",
         "config",
         "endpoint",
@@ -127,6 +191,19 @@ class Context:
         self.options: dict[str, Any] = {}
         self.severity: dict[str, str] = {}
         self._analyses: list[Analysis] | None = None
+        self._keys: frozenset[str] | None = None
+        self._texts: dict[frozenset[str], list[Analysis]] = {}
+
+    @property
+    def present_keys(self) -> frozenset[str]:
+        """Every lexicon key with a hit in any text field of the request."""
+        if self._keys is None:
+            keys: set[str] = set()
+            for a in self.analyses:
+                for hit in a.hits:
+                    keys.update(hit.keys)
+            self._keys = frozenset(keys)
+        return self._keys
 
     @property
     def analyses(self) -> list[Analysis]:
@@ -145,8 +222,11 @@ class Context:
         return self._analyses
 
     def texts(self, meta: RuleMeta) -> list[Analysis]:
-        """The analyses of the fields a rule is scoped to."""
-        return [a for a in self.analyses if a.kind in meta.fields]
+        """The analyses of the fields a rule is scoped to (shared: do not modify)."""
+        found = self._texts.get(meta.fields)
+        if found is None:
+            found = self._texts[meta.fields] = [a for a in self.analyses if a.kind in meta.fields]
+        return found
 
     def analysis(self, field: str) -> Analysis | None:
         for a in self.analyses:

@@ -1,5 +1,7 @@
 """Text analysis shared by all rules, computed once per text field and only on demand.
 
+Results are cached and shared between rules: treat every list returned here as read-only.
+
 Every property of :class:`Analysis` is lazy: a prompt without quotes never runs the dialogue
 parser, one without ``@`` never scans for reference tokens. This is what keeps the linter fast
 enough for pre-commit. Spans are ``(start, end)`` offsets into the field text.
@@ -43,6 +45,10 @@ TIME_MARK = re.compile(
     re.IGNORECASE,
 )
 _SHOT_LABEL = re.compile(r"(?:^|(?<=[\s.!?:;]))(?:shot|scene)\s*(\d+)\s*[:.)\-–—]", re.IGNORECASE)
+
+
+# Shared by every text without hits of a key; analysis results are read-only for rules.
+_NO_HITS: list[Hit] = []
 
 
 class Quote:
@@ -135,7 +141,7 @@ class Analysis:
         value = self._cache.get("ws")
         if value is None:
             value = self._cache["ws"] = [m.span() for m in _WORD.finditer(self.text)]
-        return list(value)
+        return value
 
     @property
     def tokens(self) -> list[tuple[str, int, int]]:
@@ -145,7 +151,7 @@ class Analysis:
             value = self._cache["tok"] = [
                 (m.group(), m.start(), m.end()) for m in _TOKEN.finditer(self.lower)
             ]
-        return list(value)
+        return value
 
     @property
     def sentences(self) -> list[tuple[int, int]]:
@@ -161,7 +167,7 @@ class Analysis:
                 if end > start:
                     spans.append((start, end))
             value = self._cache["sent"] = spans
-        return list(value)
+        return value
 
     # -- lexicon hits -----------------------------------------------------------------------
     @property
@@ -171,7 +177,7 @@ class Analysis:
             value = self._cache["hits"] = (
                 self.matcher.find(self.lower) if self.matcher is not None else []
             )
-        return list(value)
+        return value
 
     def hits_for(self, lexicon: str) -> list[Hit]:
         """Hits of one lexicon (or ``lexicon.category``), in text order."""
@@ -182,7 +188,7 @@ class Analysis:
                 for key in hit.keys:
                     index.setdefault(key, []).append(hit)
             self._cache["hix"] = index
-        return list(index.get(lexicon, ()))
+        return index.get(lexicon, _NO_HITS)  # type: ignore[no-any-return]
 
     # -- quotes and dialogue ----------------------------------------------------------------
     @property
@@ -190,7 +196,7 @@ class Analysis:
         value = self._cache.get("q")
         if value is None:
             value = self._cache["q"] = self._parse_quotes()
-        return list(value)
+        return value
 
     def _parse_quotes(self) -> list[Quote]:
         text = self.text
@@ -219,7 +225,7 @@ class Analysis:
         value = self._cache.get("qs")
         if value is None:
             value = self._cache["qs"] = [(q.start - 1, q.end + 1) for q in self.quotes]
-        return list(value)
+        return value
 
     def in_quote(self, pos: int) -> bool:
         """Whether ``pos`` lies inside quoted speech (quote marks included)."""
@@ -247,7 +253,7 @@ class Analysis:
                     else:
                         refs.append(Reference("voice", int(m.group(3)), m.start(), m.end()))
             value = self._cache["ref"] = refs
-        return list(value)
+        return value
 
     @property
     def emphasis(self) -> list[tuple[int, int]]:
@@ -260,7 +266,7 @@ class Analysis:
                     m.span() for m in _EMPHASIS.finditer(self.text) if m.group(1).strip() != ""
                 ]
             value = self._cache["emph"] = spans
-        return list(value)
+        return value
 
     # -- time -------------------------------------------------------------------------------
     @property
@@ -273,7 +279,7 @@ class Analysis:
                 for m in TIME_MARK.finditer(self.text):
                     marks.append((float(m.group(1)), m.start(), m.end()))
             value = self._cache["tm"] = marks
-        return list(value)
+        return value
 
     # -- shots inside one prompt ------------------------------------------------------------
     @property
@@ -287,7 +293,7 @@ class Analysis:
                     (int(m.group(1)), m.start(), m.end()) for m in _SHOT_LABEL.finditer(self.text)
                 ]
             value = self._cache["sl"] = labels
-        return list(value)
+        return value
 
     def memo(self, key: str, compute: Callable[[Analysis], T]) -> T:
         """A rule module's own derived fact, computed once per text and cached here."""
