@@ -96,13 +96,14 @@ class Gate:
 
     Written as ``when:`` in the rule file: ``keys`` (lexicon keys, any of which must have a hit
     in the request's text), ``text`` (lowercase substrings, any of which must occur),
-    ``arguments`` (argument names, any of which must be present) and ``endpoint: true`` (the
-    endpoint must be known). Kinds of condition combine with AND, entries within one with OR.
+    ``arguments`` (argument names, any of which must be present), ``endpoint: true`` (the
+    endpoint must be known) and ``any`` (a list of such gates, at least one of which must be
+    open). Kinds of condition combine with AND, entries within one with OR.
     Declarative rules get their ``keys`` from their lexicons automatically. Most rules find
     nothing in most prompts; the gate lets the engine skip them without calling them.
     """
 
-    __slots__ = ("arguments", "endpoint", "keys", "text")
+    __slots__ = ("alternatives", "arguments", "endpoint", "keys", "text")
 
     def __init__(
         self,
@@ -110,23 +111,30 @@ class Gate:
         text: Iterable[str] = (),
         arguments: Iterable[str] = (),
         endpoint: bool = False,
+        alternatives: Iterable[Gate] = (),
     ) -> None:
         self.keys = frozenset(keys)
         self.text = tuple(t.lower() for t in text)
         self.arguments = tuple(arguments)
         self.endpoint = endpoint
+        self.alternatives = tuple(alternatives)
+
+    @classmethod
+    def parse(cls, when: Mapping[str, Any]) -> Gate:
+        return cls(
+            when.get("keys") or (),
+            when.get("text") or (),
+            when.get("arguments") or (),
+            bool(when.get("endpoint", False)),
+            [cls.parse(alt) for alt in when.get("any") or ()],
+        )
 
     @classmethod
     def build(
         cls, kind: str, code: str, when: Mapping[str, Any] | None, spec: Mapping[str, Any]
     ) -> Gate | None:
         if when:
-            return cls(
-                when.get("keys") or (),
-                when.get("text") or (),
-                when.get("arguments") or (),
-                bool(when.get("endpoint", False)),
-            )
+            return cls.parse(when)
         if kind in ("existence", "substitution", "occurrence"):
             keys = _keys(spec, "lexicons", code)
             return cls(keys) if keys else None
@@ -140,14 +148,22 @@ class Gate:
             return False
         if self.arguments:
             arguments = ctx.arguments
-            if not any(name in arguments for name in self.arguments):
+            for name in self.arguments:
+                if name in arguments:
+                    break
+            else:
                 return False
         if self.keys and ctx.present_keys.isdisjoint(self.keys):
             return False
         if self.text:
-            lowers = [a.lower for a in ctx.analyses]
-            if not any(t in lower for lower in lowers for t in self.text):
+            lower = ctx.lower_text
+            for t in self.text:
+                if t in lower:
+                    break
+            else:
                 return False
+        if self.alternatives:
+            return any(alt.open(ctx) for alt in self.alternatives)
         return True
 
 
@@ -157,6 +173,7 @@ class Context:
     __slots__ = (
         "_analyses",
         "_keys",
+        "_lower",
         "_texts",
         "arguments",
         "config",
@@ -192,6 +209,7 @@ class Context:
         self.severity: dict[str, str] = {}
         self._analyses: list[Analysis] | None = None
         self._keys: frozenset[str] | None = None
+        self._lower: str | None = None
         self._texts: dict[frozenset[str], list[Analysis]] = {}
 
     @property
@@ -204,6 +222,13 @@ class Context:
                     keys.update(hit.keys)
             self._keys = frozenset(keys)
         return self._keys
+
+    @property
+    def lower_text(self) -> str:
+        """Every text field lowercased, joined by NUL (for the gates' substring tests)."""
+        if self._lower is None:
+            self._lower = "\0".join([a.lower for a in self.analyses])
+        return self._lower
 
     @property
     def analyses(self) -> list[Analysis]:
