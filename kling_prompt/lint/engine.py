@@ -28,7 +28,9 @@ _FIELD_ORDER = {"prompt": 0, "negative_prompt": 2}
 class Linter:
     """Lints requests with a fixed configuration and rule set."""
 
-    def __init__(self, config: Config | None = None, *, rules_dirs: list[Path] | None = None) -> None:
+    def __init__(
+        self, config: Config | None = None, *, rules_dirs: list[Path] | None = None
+    ) -> None:
         self.config = config if config is not None else Config()
         data = load_runtime(rules_dirs)
         self.metas: dict[str, RuleMeta] = {}
@@ -48,6 +50,9 @@ class Linter:
         }
         self.config.check_codes(self.names)
         self._active: dict[tuple[Any, ...], list[Rule]] = {}
+        # Per selection: the rules as (gate, check, meta), ready for the lint loop.
+        self._plans: dict[int, tuple[list[Rule], list[tuple[Any, Any, RuleMeta]]]] = {}
+        self._resolved: dict[tuple[str | None, str | None], tuple[Any, str | None, str | None]] = {}
         self._options: dict[str, dict[str, Any]] = {}
         if self.config.word_budget:
             self._options.setdefault("KP401", {})["budgets"] = self.config.word_budget
@@ -75,31 +80,49 @@ class Linter:
             self._active[key] = rules
         return rules
 
+    def _plan(
+        self, mode: str | None, family: str | None, filename: str | None
+    ) -> list[tuple[Any, Any, RuleMeta]]:
+        rules = self.active(mode, family, filename)
+        found = self._plans.get(id(rules))
+        if found is not None and found[0] is rules:
+            return found[1]
+        plan = [(r.meta.when, r.fn if r.fn is not None else _runner(r), r.meta) for r in rules]
+        self._plans[id(rules)] = (rules, plan)
+        return plan
+
     # -- running ----------------------------------------------------------------------------
     def resolve(self, request: Request) -> tuple[Any, str | None, str | None]:
         """Endpoint facts, mode and family of a request (facts are ``None`` when unknown)."""
+        key = (request.endpoint, request.mode)
+        found = self._resolved.get(key)
+        if found is not None:
+            return found
         info = None
         if request.endpoint:
             info = endpoint_info(request.endpoint)
         mode = request.mode or (getattr(info, "mode", None) if info is not None else None)
         family = getattr(info, "family", None) if info is not None else None
-        return info, mode, family
+        found = self._resolved[key] = (info, mode, family)
+        return found
 
     def lint(self, request: Request, *, directives: Sequence[Directive] = ()) -> list[Diagnostic]:
         """All diagnostics for one request, mapped to source positions, suppressions applied."""
         request, found = prepare(request)
-        directives = [*directives, *found]
+        if found:
+            directives = [*directives, *found]
         info, mode, family = self.resolve(request)
-        ctx = Context(request, info=info, mode=mode, family=family, matcher=self.matcher, config=self.config)
+        ctx = Context(
+            request, info=info, mode=mode, family=family, matcher=self.matcher, config=self.config
+        )
         ctx.options = self._options
         ctx.severity = self.severity
         out: list[Diagnostic] = []
-        for rule in self.active(mode, family, request.path):
+        for gate, check, meta in self._plan(mode, family, request.path):
             try:
-                gate = rule.meta.when
                 if gate is not None and not gate.open(ctx):
                     continue
-                out.extend(rule.run(ctx))
+                out.extend(check(ctx, meta))
             except Exception as exc:  # a broken rule must not break the run
                 if self.enabled("KP006", request.path):
                     out.append(
@@ -107,15 +130,17 @@ class Linter:
                             "KP006",
                             "internal-error",
                             self.severity.get("KP006", "error"),
-                            f"rule {rule.meta.code} ({rule.meta.name}) failed on this input: "
+                            f"rule {meta.code} ({meta.name}) failed on this input: "
                             f"{type(exc).__name__}: {exc}; the other rules still ran. "
                             "Please report this with the input.",
                         )
                     )
         for diag in out:
             place(diag, request)
-        out = self._suppress(out, directives, request)
-        out.sort(key=_order)
+        if directives:
+            out = self._suppress(out, directives, request)
+        if len(out) > 1:
+            out.sort(key=_order)
         return out
 
     def _suppress(
@@ -197,8 +222,18 @@ class Linter:
                 )
         return out
 
-    def _directive_diag(self, code: str, name: str, message: str, d: Directive, request: Request) -> Diagnostic:
-        diag = Diagnostic(code, name, self.severity.get(code, "warning"), message, field=d.field, start=d.start, end=d.end)
+    def _directive_diag(
+        self, code: str, name: str, message: str, d: Directive, request: Request
+    ) -> Diagnostic:
+        diag = Diagnostic(
+            code,
+            name,
+            self.severity.get(code, "warning"),
+            message,
+            field=d.field,
+            start=d.start,
+            end=d.end,
+        )
         if d.file_line is not None:
             diag.line = d.file_line
             diag.column = d.file_column or 1
@@ -229,6 +264,12 @@ class Linter:
                 )
             )
         return out
+
+
+def _runner(rule: Rule) -> Any:
+    """A ``check(ctx, meta)`` for a rule that only has ``run(ctx)``."""
+    run = rule.run
+    return lambda ctx, meta: run(ctx)
 
 
 def endpoint_info(endpoint: str) -> Any:
@@ -347,7 +388,9 @@ def remap(span: Span, segments: Iterable[tuple[int, int, int]], raw: str) -> lis
             else:
                 line, column = origin.line, (origin.column or 1) + (lo - span.start)
             origin = Origin(origin.field, path=origin.path, line=line, column=column, verbatim=True)
-        out.append(Span(span.field, clean_start + (lo - raw_start), clean_start + (hi - raw_start), origin))
+        out.append(
+            Span(span.field, clean_start + (lo - raw_start), clean_start + (hi - raw_start), origin)
+        )
     return out
 
 

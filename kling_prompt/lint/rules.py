@@ -242,7 +242,9 @@ class Context:
                     kind, shot = "negative_prompt", None
                 else:
                     kind, shot = "shot", int(field[field.index("[") + 1 : field.index("]")])
-                out.append(Analysis(text, field=field, kind=kind, shot_index=shot, matcher=self.matcher))
+                out.append(
+                    Analysis(text, field=field, kind=kind, shot_index=shot, matcher=self.matcher)
+                )
             self._analyses = out
         return self._analyses
 
@@ -302,13 +304,23 @@ class Context:
 
 
 class Rule:
-    """A rule ready to run: its metadata and its check."""
+    """A rule ready to run: its metadata and its check.
 
-    __slots__ = ("meta", "run")
+    ``run(ctx)`` runs it; ``fn(ctx, meta)``, when set, is the same check without the wrapper
+    (the engine calls it directly).
+    """
 
-    def __init__(self, meta: RuleMeta, run: Callable[[Context], Iterable[Diagnostic]]) -> None:
+    __slots__ = ("fn", "meta", "run")
+
+    def __init__(
+        self,
+        meta: RuleMeta,
+        run: Callable[[Context], Iterable[Diagnostic]],
+        fn: CheckFn | None = None,
+    ) -> None:
         self.meta = meta
         self.run = run
+        self.fn = fn
 
     def __repr__(self) -> str:
         return f"Rule({self.meta.code} {self.meta.name}, kind={self.meta.kind})"
@@ -342,8 +354,10 @@ def _blocked(a: Analysis, hit: Hit, spec: Mapping[str, Any]) -> bool:
                     continue
                 if other.end <= hit.start and hit.start - other.end <= window:
                     return True
-                if other.start >= hit.end and other.start - hit.end <= window and spec.get(
-                    "unless_after", False
+                if (
+                    other.start >= hit.end
+                    and other.start - hit.end <= window
+                    and spec.get("unless_after", False)
                 ):
                     return True
                 if other.start <= hit.start and other.end >= hit.end:
@@ -356,7 +370,7 @@ def _existence(meta: RuleMeta) -> Callable[[Context], Iterator[Diagnostic]]:
     keys = _keys(spec, "lexicons", meta.code)
     limit = int(spec.get("max_reports", 3))
 
-    def run(ctx: Context) -> Iterator[Diagnostic]:
+    def run(ctx: Context, _meta: RuleMeta | None = None) -> Iterator[Diagnostic]:
         for a in ctx.texts(meta):
             count = 0
             seen: set[tuple[int, int]] = set()
@@ -393,7 +407,7 @@ def _occurrence(meta: RuleMeta) -> Callable[[Context], Iterator[Diagnostic]]:
     keys = _keys(spec, "lexicons", meta.code)
     distinct = spec.get("distinct", "phrase")
 
-    def run(ctx: Context) -> Iterator[Diagnostic]:
+    def run(ctx: Context, _meta: RuleMeta | None = None) -> Iterator[Diagnostic]:
         maximum = ctx.option(meta, "max", spec.get("max"))
         for a in ctx.texts(meta):
             for seg_start, seg_end in a.segments():
@@ -428,7 +442,7 @@ def _conflict(meta: RuleMeta) -> Callable[[Context], Iterator[Diagnostic]]:
     skip_quotes = spec.get("skip_quotes", True)
     roots = sorted({key.split(".", 1)[0] for pair in pairs for key in pair})
 
-    def run(ctx: Context) -> Iterator[Diagnostic]:
+    def run(ctx: Context, _meta: RuleMeta | None = None) -> Iterator[Diagnostic]:
         for a in ctx.texts(meta):
             if not any(a.hits_for(root) for root in roots):
                 continue  # no term of any pair: skip the per-pair scans
@@ -438,14 +452,16 @@ def _conflict(meta: RuleMeta) -> Callable[[Context], Iterator[Diagnostic]]:
                     lefts = [
                         h
                         for h in a.hits_for(left_key)
-                        if seg_start <= h.start < seg_end and not (skip_quotes and a.in_quote(h.start))
+                        if seg_start <= h.start < seg_end
+                        and not (skip_quotes and a.in_quote(h.start))
                     ]
                     if not lefts:
                         continue
                     rights = [
                         h
                         for h in a.hits_for(right_key)
-                        if seg_start <= h.start < seg_end and not (skip_quotes and a.in_quote(h.start))
+                        if seg_start <= h.start < seg_end
+                        and not (skip_quotes and a.in_quote(h.start))
                     ]
                     for right in rights:
                         left = next(
@@ -491,13 +507,17 @@ def _metric(meta: RuleMeta) -> Callable[[Context], Iterator[Diagnostic]]:
     measure = spec.get("measure", "words")
     by_mode = spec.get("by_mode")
 
-    def run(ctx: Context) -> Iterator[Diagnostic]:
+    def run(ctx: Context, _meta: RuleMeta | None = None) -> Iterator[Diagnostic]:
         limit_max = ctx.option(meta, "max", spec.get("max"))
         limit_min = ctx.option(meta, "min", spec.get("min"))
         if by_mode:
             table = ctx.option(meta, by_mode, {})
             defaults = meta.options.get(by_mode)
-            if isinstance(defaults, Mapping) and isinstance(table, Mapping) and table is not defaults:
+            if (
+                isinstance(defaults, Mapping)
+                and isinstance(table, Mapping)
+                and table is not defaults
+            ):
                 table = {**defaults, **table}  # a config table overrides some modes, keeps the rest
             if not isinstance(table, Mapping) or ctx.mode not in table:
                 return
@@ -536,8 +556,7 @@ def _metric(meta: RuleMeta) -> Callable[[Context], Iterator[Diagnostic]]:
 
 
 def _word_offset(a: Analysis, n: int) -> int:
-    spans = a.word_spans
-    return spans[n][0] if n < len(spans) else len(a.text)
+    return a.word_start(n)
 
 
 def _pattern(meta: RuleMeta) -> Callable[[Context], Iterator[Diagnostic]]:
@@ -547,7 +566,7 @@ def _pattern(meta: RuleMeta) -> Callable[[Context], Iterator[Diagnostic]]:
     patterns = [re.compile(p, flags) for p in spec.get("patterns") or ()]
     limit = int(spec.get("max_reports", 3))
 
-    def run(ctx: Context) -> Iterator[Diagnostic]:
+    def run(ctx: Context, _meta: RuleMeta | None = None) -> Iterator[Diagnostic]:
         for a in ctx.texts(meta):
             count = 0
             for pattern in patterns:
@@ -564,7 +583,7 @@ def _pattern(meta: RuleMeta) -> Callable[[Context], Iterator[Diagnostic]]:
     return run
 
 
-KINDS: dict[str, Callable[[RuleMeta], Callable[[Context], Iterator[Diagnostic]]]] = {
+KINDS: dict[str, Callable[[RuleMeta], Callable[..., Iterator[Diagnostic]]]] = {
     "existence": _existence,
     "substitution": _existence,
     "occurrence": _occurrence,
@@ -584,8 +603,9 @@ def build_rule(meta: RuleMeta, checks: Mapping[str, CheckFn]) -> Rule:
         def run(ctx: Context, _fn: CheckFn = fn, _meta: RuleMeta = meta) -> Iterable[Diagnostic]:
             return _fn(ctx, _meta)
 
-        return Rule(meta, run)
+        return Rule(meta, run, fn)
     factory = KINDS.get(meta.kind)
     if factory is None:
         raise RuntimeError(f"rule {meta.code} has unknown kind {meta.kind!r}")
-    return Rule(meta, factory(meta))
+    declarative = factory(meta)
+    return Rule(meta, declarative, declarative)

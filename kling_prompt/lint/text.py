@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from bisect import bisect_right
 from collections.abc import Callable
+from itertools import islice
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 if TYPE_CHECKING:
@@ -44,6 +45,7 @@ TIME_MARK = re.compile(
     r"(\d+(?:\.\d+)?)\s*(?:-|\s)?\s*(?:seconds?|secs?|s)\b(?:\s*mark)?",
     re.IGNORECASE,
 )
+_DIGIT_S = re.compile(r"\d\s*s\b")
 _SHOT_LABEL = re.compile(r"(?:^|(?<=[\s.!?:;]))(?:shot|scene)\s*(\d+)\s*[:.)\-–—]", re.IGNORECASE)
 
 
@@ -142,6 +144,17 @@ class Analysis:
         if value is None:
             value = self._cache["ws"] = [m.span() for m in _WORD.finditer(self.text)]
         return value
+
+    def word_start(self, n: int) -> int:
+        """Where word ``n`` (0-based, as :attr:`word_spans` counts) starts; the text's length
+        when there are not that many words."""
+        spans = self._cache.get("ws")
+        if spans is not None:
+            return spans[n][0] if n < len(spans) else len(self.text)
+        if n < 0:
+            return self.word_spans[n][0]
+        m = next(islice(_WORD.finditer(self.text), n, None), None)
+        return m.start() if m is not None else len(self.text)
 
     @property
     def tokens(self) -> list[tuple[str, int, int]]:
@@ -275,7 +288,7 @@ class Analysis:
         value = self._cache.get("tm")
         if value is None:
             marks: list[tuple[float, int, int]] = []
-            if "sec" in self.lower or re.search(r"\d\s*s\b", self.lower):
+            if "sec" in self.lower or _DIGIT_S.search(self.lower):
                 for m in TIME_MARK.finditer(self.text):
                     marks.append((float(m.group(1)), m.start(), m.end()))
             value = self._cache["tm"] = marks
@@ -308,6 +321,7 @@ class Analysis:
             return [(0, len(self.text))]
         bounds = sorted({0, len(self.text), *(start for _, start, _ in labels)})
         return [(bounds[i], bounds[i + 1]) for i in range(len(bounds) - 1)]
+
 
 def tokenize(text: str) -> list[tuple[str, int, int]]:
     """Word tokens with spans: the baseline the throughput benchmark compares against."""

@@ -54,7 +54,7 @@ def exact_count(ctx: Context, meta: RuleMeta) -> Iterator[Diagnostic]:
     """Four or more counted objects: the model does not keep exact numbers."""
     minimum = int(ctx.option(meta, "min", 4))
     for a in ctx.texts(meta):
-        candidates = _candidates(a)
+        candidates = _candidates(a, minimum)
         if not candidates:
             continue
         stops = {h.start for h in a.hits_for("counting.units")}
@@ -79,8 +79,9 @@ def exact_count(ctx: Context, meta: RuleMeta) -> Iterator[Diagnostic]:
             )
 
 
-def _candidates(a: Analysis) -> list[tuple[int, int, int]]:
-    """Numbers that may count something: ``(value, start, end)`` in text order."""
+def _candidates(a: Analysis, minimum: int = 0) -> list[tuple[int, int, int]]:
+    """Numbers from ``minimum`` up that may count something: ``(value, start, end)`` in text
+    order."""
     out = [
         (_NUMBER_WORDS[h.phrase.rsplit(" ", 1)[-1]], h.start, h.end)
         for h in a.hits_for("counting.numbers")
@@ -91,9 +92,10 @@ def _candidates(a: Analysis) -> list[tuple[int, int, int]]:
             start, end = m.span()
             if end - start > 3 or (start > 0 and text[start - 1] in "-.,:#$£€_"):
                 continue
-            if _NOT_A_COUNT_AFTER.match(text, end):
+            value = int(m.group())
+            if value < minimum or _NOT_A_COUNT_AFTER.match(text, end):
                 continue
-            out.append((int(m.group()), start, end))
+            out.append((value, start, end))
         out.sort(key=lambda c: c[1])
     return out
 

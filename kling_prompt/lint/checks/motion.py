@@ -103,6 +103,10 @@ _ADJECTIVAL_BASES = frozenset(("kick", "spin", "jump", "hop", "leap", "punch"))
 def has_motion(a: Analysis) -> bool:
     """Whether the text asks for any motion: a motion verb, a body move, a camera move, a
     participle ("kneading", "arguing") or a labelled line of dialogue. Generous on purpose."""
+    return a.memo("kp3.motion", _has_motion)
+
+
+def _has_motion(a: Analysis) -> bool:
     if a.hits_for("motion-verbs") or any(a.hits_for(k) for k in CHOREOGRAPHY_CATEGORIES):
         return True
     if camera_moves(a) or any(q.label is not None for q in a.quotes):
@@ -204,7 +208,16 @@ def next_word(a: Analysis, pos: int) -> str | None:
 
 
 def camera_moves(a: Analysis) -> list[Hit]:
-    """Hits that name a camera move (any camera category but the operator and framing)."""
+    """Hits that name a camera move (any camera category but the operator and framing).
+
+    Cached on the analysis and shared: do not modify the list.
+    """
+    if not a.hits_for("camera"):
+        return []
+    return a.memo("kp3.camera-moves", _camera_moves)
+
+
+def _camera_moves(a: Analysis) -> list[Hit]:
     return [
         h
         for h in a.hits_for("camera")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterator
 
@@ -268,25 +269,17 @@ def negative_conflicts_prompt(ctx: Context, meta: RuleMeta) -> Iterator[Diagnost
     neg = ctx.analysis("negative_prompt")
     if neg is None or not neg.text.strip():
         return
-    terms: list[tuple[str, int, int]] = []
-    for m in _TERM.finditer(neg.text):
-        raw = m.group()
-        lead = _LEAD.match(raw.strip())
-        offset = len(raw) - len(raw.lstrip()) + (lead.end() if lead else 0)
-        term = raw.strip()[lead.end() if lead else 0 :].strip(" .")
-        if _NEGATED_TERM.match(term):
-            continue  # "no audio": KP601's business, and often a deliberate double negative
-        if len(term) < 3 or term.lower() in _TOO_GENERIC or len(term.split()) > 4:
-            continue
-        start = m.start() + offset
-        terms.append((term.lower(), start, start + len(term)))
+    terms = neg.memo("kp603.terms", _terms)
     if not terms:
         return
-    pattern = re.compile(
-        r"(?<![\w-])(" + "|".join(re.escape(t) for t, _, _ in terms) + r")(?:s|es)?(?![\w-])"
-    )
+    texts = ctx.texts(meta)
+    # Only terms that occur somewhere can match: the pattern is built from those alone.
+    present = tuple(t for t, _, _ in terms if any(t in a.lower for a in texts))
+    if not present:
+        return
+    pattern = _term_pattern(present)
     reported: set[str] = set()
-    for a in ctx.texts(meta):
+    for a in texts:
         for m in pattern.finditer(a.lower):
             term = m.group(1)
             if term in reported or a.in_quote(m.start()) or _negated(a, m.start()):
@@ -302,6 +295,30 @@ def negative_conflicts_prompt(ctx: Context, meta: RuleMeta) -> Iterator[Diagnost
                 context=a.text[max(0, m.start() - 20) : m.end() + 20].strip(),
                 where=a.field,
             )
+
+
+def _terms(neg: Analysis) -> list[tuple[str, int, int]]:
+    """The terms of a negative prompt: ``(lowercase term, start, end)``."""
+    terms: list[tuple[str, int, int]] = []
+    for m in _TERM.finditer(neg.text):
+        raw = m.group()
+        lead = _LEAD.match(raw.strip())
+        offset = len(raw) - len(raw.lstrip()) + (lead.end() if lead else 0)
+        term = raw.strip()[lead.end() if lead else 0 :].strip(" .")
+        if _NEGATED_TERM.match(term):
+            continue  # "no audio": KP601's business, and often a deliberate double negative
+        if len(term) < 3 or term.lower() in _TOO_GENERIC or len(term.split()) > 4:
+            continue
+        start = m.start() + offset
+        terms.append((term.lower(), start, start + len(term)))
+    return terms
+
+
+@functools.lru_cache(maxsize=256)
+def _term_pattern(terms: tuple[str, ...]) -> re.Pattern[str]:
+    return re.compile(
+        r"(?<![\w-])(" + "|".join(re.escape(t) for t in terms) + r")(?:s|es)?(?![\w-])"
+    )
 
 
 def _negated(a: Analysis, pos: int) -> bool:

@@ -77,8 +77,7 @@ def buried_subject(ctx: Context, meta: RuleMeta) -> Iterator[Diagnostic]:
         sentences = a.sentences
         if len(sentences) < 2:
             continue
-        spans = a.word_spans
-        third = spans[len(spans) // 3][0]
+        third = a.word_start(a.word_count // 3)
         limit = max(sentences[0][1], third)
         emphasis = a.emphasis
         if emphasis and emphasis[0][0] > limit:
@@ -419,22 +418,32 @@ def _first_repeat(a: Analysis, lo: int, hi: int, size: int) -> tuple[int, int] |
     """The second occurrence of the first repeated ``size``-word run. Runs do not cross a
     sentence end, a speaker label or quoted speech (those break the text into blocks)."""
     seen: dict[tuple[str, ...], int] = {}  # run -> end of its first occurrence
-    block: list[tuple[str, int, int]] = []
+    words: list[str] = []  # the current block's words, their starts and ends
+    starts: list[int] = []
+    ends: list[int] = []
+    in_quote = a.in_quote if a.quote_spans else None
+    stop = _STOP.__contains__
     for m in _PIECE.finditer(a.lower, lo, hi):
         piece = m.group()
-        if not piece[0].isalnum() or a.in_quote(m.start()):
-            block = []
+        start = m.start()
+        if not piece[0].isalnum() or (in_quote is not None and in_quote(start)):
+            if words:
+                words, starts, ends = [], [], []
             continue
-        block.append((piece, m.start(), m.end()))
-        if len(block) < size:
+        words.append(piece)
+        starts.append(start)
+        end = m.end()
+        ends.append(end)
+        if len(words) < size:
             continue
-        gram = tuple(w for w, _, _ in block[-size:])
-        if sum(w not in _STOP for w in gram) < 2:
+        gram = tuple(words[-size:])
+        first_end = seen.get(gram)
+        if first_end is None:
+            if size - sum(map(stop, gram)) >= 2:
+                seen[gram] = end
             continue
-        start, end = block[-size][1], block[-1][2]
-        first_end = seen.setdefault(gram, end)
-        if first_end <= start:
-            return start, end
+        if first_end <= starts[-size]:
+            return starts[-size], end
     return None
 
 
