@@ -1,8 +1,9 @@
-"""``kling-prompt render SPEC_FILE``: show the prompt (or the whole request) a spec file makes.
+"""``kling-prompt render FILE``: show the prompt (or the whole request) a spec or prompt file makes.
 
-SPEC_FILE is YAML or JSON describing a :class:`~kling_prompt.spec.PromptSpec` (``-`` reads stdin).
-Loaders are chosen by file suffix in :data:`LOADERS`, so other source kinds (``.prompt`` files)
-can be added as one more entry.
+FILE is YAML or JSON describing a :class:`~kling_prompt.spec.PromptSpec` (``-`` reads stdin), or
+a ``.prompt`` file (see :mod:`kling_prompt.library`), rendered for one example (``--example``)
+or for its defaults plus ``--var name=value``. Loaders are chosen by file suffix in
+:data:`LOADERS`.
 """
 
 from __future__ import annotations
@@ -22,11 +23,24 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "render",
         help="render a prompt spec file to its prompt text or fal request",
         description=(
-            "Render a prompt spec (YAML or JSON; '-' for stdin) and print the prompt text, "
-            "or with --json the whole request: endpoint, mode and fal arguments."
+            "Render a prompt file (.prompt) or a prompt spec (YAML or JSON; '-' for stdin) and "
+            "print the prompt text, or with --json the whole request: endpoint, mode and fal "
+            "arguments."
         ),
     )
-    parser.add_argument("spec_file", metavar="SPEC_FILE", help="YAML or JSON spec file, or '-'")
+    parser.add_argument(
+        "spec_file", metavar="FILE", help="a .prompt file, a YAML or JSON spec file, or '-'"
+    )
+    parser.add_argument(
+        "--example", metavar="NAME", help="(.prompt) render this example of the file's examples"
+    )
+    parser.add_argument(
+        "--var",
+        metavar="NAME=VALUE",
+        action="append",
+        default=[],
+        help="(.prompt) set a variable; repeat for more (converted to the declared type)",
+    )
     parser.add_argument(
         "--json", action="store_true", help="print the whole request as JSON, not just the text"
     )
@@ -42,7 +56,14 @@ def run(args: argparse.Namespace) -> int:
     source = str(args.spec_file)
     suffix = "" if source == "-" else Path(source).suffix.lower()
     loader = LOADERS.get(suffix, _load_spec_file)
-    request = loader(source)
+    if loader is _load_prompt_file:
+        request = _load_prompt_file(source, example=args.example, variables=_variables(args.var))
+    elif args.example or args.var:
+        from kling_prompt.errors import SpecError
+
+        raise SpecError(f"{source}: --example and --var apply to .prompt files only; remove them")
+    else:
+        request = loader(source)
     if args.json or args.source_map:
         print(request.to_json(source_map=bool(args.source_map)))
     else:
@@ -94,9 +115,31 @@ def _load_spec_file(source: str) -> Request:
     return request
 
 
+def _variables(pairs: list[str]) -> dict[str, str]:
+    from kling_prompt.errors import PromptFileError
+
+    out: dict[str, str] = {}
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        if not sep or not name.strip():
+            raise PromptFileError(f"--var {pair!r}: write NAME=VALUE, e.g. --var city=Lisbon")
+        out[name.strip()] = value
+    return out
+
+
+def _load_prompt_file(
+    source: str, example: str | None = None, variables: dict[str, str] | None = None
+) -> Request:
+    """A ``.prompt`` file rendered for one example, or for its defaults plus ``variables``."""
+    from kling_prompt.library import render_file
+
+    return render_file(source, example=example, variables=variables)
+
+
 # File suffix -> loader; anything not listed is read as a YAML or JSON spec.
 LOADERS: dict[str, Callable[[str], Request]] = {
     ".yaml": _load_spec_file,
     ".yml": _load_spec_file,
     ".json": _load_spec_file,
+    ".prompt": _load_prompt_file,
 }
