@@ -153,11 +153,17 @@ class SourceMap:
             # A text span holding the offset beats an empty marker span at the same place.
             spans = [s for s in spans if s.end > s.start]
         for span in spans:
-            if span.start <= offset < span.end or offset == span.end:
-                if best is None or (span.end - span.start) < (best.end - best.start):
-                    if offset == span.end and best is not None and best.start <= offset < best.end:
-                        continue
-                    best = span
+            inside = span.start <= offset < span.end
+            if not inside and offset != span.end:
+                continue
+            if best is not None:
+                best_inside = best.start <= offset < best.end
+                # A span holding the offset beats one that merely ends there, whatever its size.
+                if best_inside and not inside:
+                    continue
+                if best_inside == inside and (span.end - span.start) >= (best.end - best.start):
+                    continue
+            best = span
         if best is None:
             return None
         return best, offset - best.start

@@ -233,8 +233,9 @@ def _collect(
 ) -> list[Diagnostic]:
     out: list[Diagnostic] = []
     for error in loaded.errors:
-        if linter.enabled("KP001", error.filename or loaded.path):
-            error.severity = linter.severity.get("KP001", error.severity)
+        # Loaders report KP001 and, for prompt files, KP002/KP003: each keeps its own code.
+        if linter.enabled(error.code, error.filename or loaded.path):
+            error.severity = linter.severity.get(error.code, error.severity)
             out.append(error)
     for diags in diagnostics:
         out.extend(diags)
