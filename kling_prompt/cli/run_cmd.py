@@ -211,7 +211,7 @@ def _run(args: argparse.Namespace) -> int:
             realm=realm,
             lint_config=config,
         ) as dispatcher:
-            jobs = _plan(dispatcher, items)
+            jobs = _plan(dispatcher, items, args.max_cost)
             _print_plan(jobs, args, sys.stdout)
             runnable = [j for j in jobs if j.prepared is not None]
             blocked = len(jobs) - len(runnable)
@@ -263,7 +263,9 @@ def _environment(sandbox: bool) -> Iterator[str]:
         yield f"sandbox:{server.port}"
 
 
-def _plan(dispatcher: Dispatcher, items: list[tuple[Item, str]]) -> list[_Job]:
+def _plan(
+    dispatcher: Dispatcher, items: list[tuple[Item, str]], max_cost: float | None
+) -> list[_Job]:
     from kling_prompt.errors import KlingPromptError, ValidationError
 
     jobs: list[_Job] = []
@@ -275,6 +277,9 @@ def _plan(dispatcher: Dispatcher, items: list[tuple[Item, str]]) -> list[_Job]:
             job.blocked = "; ".join(str(p) for p in exc.problems)
         except KlingPromptError as exc:
             job.blocked = str(exc)
+        if job.prepared is not None and max_cost is not None and job.prepared.usd is None:
+            job.blocked = "its price is unknown, so it cannot be checked against --max-cost"
+            job.prepared = None
         jobs.append(job)
     return jobs
 

@@ -538,7 +538,15 @@ class Dispatcher:
             )
             raise
         except Exception as exc:
-            if isinstance(exc, httpx.TransportError) and not isinstance(exc, httpx.ConnectError):
+            never_sent = (
+                httpx.ConnectError,
+                httpx.ConnectTimeout,
+                httpx.PoolTimeout,
+                httpx.ProxyError,
+                httpx.UnsupportedProtocol,
+                httpx.LocalProtocolError,
+            )
+            if isinstance(exc, httpx.TransportError) and not isinstance(exc, never_sent):
                 error: Exception = SubmitUncertain(
                     f"{prepared.label}: the reply to the submit was lost ({type(exc).__name__}: "
                     f"{self.redact(str(exc)) or 'connection closed'}): fal may have created, and "

@@ -461,3 +461,23 @@ def test_resume_follows_an_interrupted_job(
     assert result.request_id == row.request_id
     assert dispatcher.ledger.job(row.id).state == "completed"
     assert sandbox.stats().jobs_created == 1
+
+
+def test_unreachable_fal_says_what_failed(
+    make_dispatcher: MakeDispatcher, monkeypatch: pytest.MonkeyPatch, fast_retries: None
+) -> None:
+    import socket
+
+    with socket.socket() as sock:  # a port nobody listens on
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    monkeypatch.setenv("HTTPS_PROXY", f"http://127.0.0.1:{port}")
+    for name in ("NO_PROXY", "no_proxy", "https_proxy", "ALL_PROXY", "all_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("FAL_KEY", "test-key-unreachable")
+    dispatcher, _ = make_dispatcher()
+    with pytest.raises(DispatchError, match=r"cannot reach fal .*check your network") as caught:
+        dispatcher.run(_request(T2V, {"prompt": FOX}))
+    assert "submitting to " + T2V in str(caught.value)
+    (row,) = dispatcher.ledger.jobs()
+    assert row.state == "failed"  # nothing reached fal: not uncertain
