@@ -19,9 +19,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from corpus import records, request_for  # noqa: E402
+from corpus import records, request_for
 
-from kling_prompt.lint import Linter  # noqa: E402
+from kling_prompt.lint import Linter
 
 REVIEW = Path(__file__).resolve().parent / "false_alarm_review.json"
 
@@ -56,7 +56,9 @@ def main() -> int:
         judged = review.get(code)
         verdict = f"{judged['right']}/{judged['sampled']}" if judged else "not reviewed"
         flag = "  > 10%" if share > 0.10 else ""
-        print(f"{code:<7} {severity[code]:<8} {prompts_hit[code]:>7} {share:>6.1%}  {verdict}{flag}")
+        print(
+            f"{code:<7} {severity[code]:<8} {prompts_hit[code]:>7} {share:>6.1%}  {verdict}{flag}"
+        )
     if args.samples:
         out = Path(args.samples)
         out.mkdir(parents=True, exist_ok=True)
@@ -66,7 +68,9 @@ def main() -> int:
             lines = [f"# {code}: {len(found)} hits, {len(chosen)} sampled\n"]
             for rid, excerpt, message in chosen:
                 prompt = next(r["prompt"] for r in rows if str(r.get("id")) == rid)
-                lines.append(f"## {rid}\n- flagged: `{excerpt}`\n- message: {message}\n- prompt: {prompt}\n")
+                lines.append(
+                    f"## {rid}\n- flagged: `{excerpt}`\n- message: {message}\n- prompt: {prompt}\n"
+                )
             (out / f"{code}.md").write_text("\n".join(lines), encoding="utf-8")
         print(f"\nsamples written to {out}/")
     return 0

@@ -16,10 +16,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from corpus import requests  # noqa: E402
+from corpus import requests
 
-from kling_prompt.lint import Config, Linter  # noqa: E402
-from kling_prompt.lint.text import tokenize  # noqa: E402
+from kling_prompt.lint import Config, Linter
+from kling_prompt.lint.text import tokenize
 
 
 def best_of(fn, rounds: int) -> float:  # type: ignore[no-untyped-def]

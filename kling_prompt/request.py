@@ -262,7 +262,9 @@ class Request:
         return json.dumps(data, indent=indent, ensure_ascii=False)
 
     def __repr__(self) -> str:
-        return f"Request(endpoint={self.endpoint!r}, mode={self.mode!r}, arguments={self.arguments!r})"
+        return (
+            f"Request(endpoint={self.endpoint!r}, mode={self.mode!r}, arguments={self.arguments!r})"
+        )
 
 
 def get_field(arguments: dict[str, Any], path: str) -> Any:

@@ -39,7 +39,19 @@ print(json.dumps({
 def test_wheel_renders_and_lints_outside_the_tree(tmp_path: Path) -> None:
     dist = tmp_path / "dist"
     subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "--no-index", "-q", "-w", str(dist), str(ROOT)],
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--no-deps",
+            "--no-build-isolation",
+            "--no-index",
+            "-q",
+            "-w",
+            str(dist),
+            str(ROOT),
+        ],
         check=True,
         cwd=tmp_path,
     )
@@ -48,15 +60,26 @@ def test_wheel_renders_and_lints_outside_the_tree(tmp_path: Path) -> None:
     env_dir = tmp_path / "fresh"
     venv.EnvBuilder(with_pip=True).create(env_dir)
     python = env_dir / "bin" / "python"
-    subprocess.run([str(python), "-m", "pip", "install", "-q", "--no-deps", "--no-index", str(wheels[0])], check=True)
+    subprocess.run(
+        [str(python), "-m", "pip", "install", "-q", "--no-deps", "--no-index", str(wheels[0])],
+        check=True,
+    )
     # Dependencies come from this test environment's site-packages; the package itself only from the wheel.
     deps = os.pathsep.join(site.getsitepackages())
     env = {k: v for k, v in os.environ.items() if not k.startswith("KLING_PROMPT_")}
     env.update(PYTHONPATH=deps, KLING_PROMPT_CACHE_DIR=str(tmp_path / "cache"))
-    out = subprocess.run([str(python), "-c", SCRIPT], check=True, capture_output=True, text=True, cwd=tmp_path, env=env)
+    out = subprocess.run(
+        [str(python), "-c", SCRIPT],
+        check=True,
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env=env,
+    )
     data = json.loads(out.stdout)
     installed = str(env_dir)
     assert data["package"].startswith(installed), data["package"]
-    assert data["templates"].startswith(installed) and data["rules"].startswith(installed)
+    assert data["templates"].startswith(installed)
+    assert data["rules"].startswith(installed)
     assert data["prompt"].startswith("A red fox")
     assert "KP301" in data["codes"]

@@ -58,7 +58,9 @@ def lint(
             mode=mode or (None if endpoint else settings.default_mode),
         )
     else:
-        raise TypeError(f"lint() takes a prompt string or a Request, not {type(text_or_request).__name__}")
+        raise TypeError(
+            f"lint() takes a prompt string or a Request, not {type(text_or_request).__name__}"
+        )
     return linter.lint(request)
 
 

@@ -73,14 +73,18 @@ class Config:
         self._text: str | None = None
         for key in data:
             if key not in KNOWN_KEYS:
-                self._issue(f"unknown config key {key!r}; known keys: {', '.join(sorted(KNOWN_KEYS))}", key)
+                self._issue(
+                    f"unknown config key {key!r}; known keys: {', '.join(sorted(KNOWN_KEYS))}", key
+                )
         self.select: list[str] | None = self._list(data, "select", None)
         self.ignore: list[str] = self._list(data, "ignore", []) or []
         self.extend_select: list[str] = self._list(data, "extend-select", []) or []
         self.per_file_ignores: dict[str, list[str]] = {}
         pfi = data.get("per-file-ignores", {})
         if not isinstance(pfi, Mapping):
-            raise ConfigError(f"{path or 'config'}: 'per-file-ignores' must map glob patterns to lists of rules")
+            raise ConfigError(
+                f"{path or 'config'}: 'per-file-ignores' must map glob patterns to lists of rules"
+            )
         for pattern, codes in pfi.items():
             if isinstance(codes, str):
                 codes = [codes]
@@ -117,7 +121,9 @@ class Config:
         self.show_info: bool = bool(data.get("show-info", False))
         prices = data.get("prices", {})
         if not isinstance(prices, Mapping):
-            raise ConfigError(f"{path or 'config'}: 'prices' must map endpoint ids to price overrides")
+            raise ConfigError(
+                f"{path or 'config'}: 'prices' must map endpoint ids to price overrides"
+            )
         self.prices: dict[str, Any] = dict(prices)
         concurrency = data.get("concurrency")
         if concurrency is not None and (not isinstance(concurrency, int) or concurrency < 1):
@@ -129,7 +135,9 @@ class Config:
     def _where(self) -> str:
         return self.path or "config"
 
-    def _list(self, data: Mapping[str, Any], key: str, default: list[str] | None) -> list[str] | None:
+    def _list(
+        self, data: Mapping[str, Any], key: str, default: list[str] | None
+    ) -> list[str] | None:
         if key not in data:
             return None if default is None else list(default)
         value = data[key]
@@ -160,7 +168,9 @@ class Config:
         out: dict[str, int] = {}
         for mode, n in value.items():
             if mode not in MODES:
-                raise ConfigError(f"{self._where()}: {key} has unknown mode {mode!r}; modes: {', '.join(MODES)}")
+                raise ConfigError(
+                    f"{self._where()}: {key} has unknown mode {mode!r}; modes: {', '.join(MODES)}"
+                )
             if isinstance(n, bool) or not isinstance(n, int) or n < 0:
                 raise ConfigError(f"{self._where()}: {key}.{mode} must be a non-negative integer")
             out[str(mode)] = n
@@ -192,7 +202,9 @@ class Config:
         for pattern, selectors in self.per_file_ignores.items():
             for selector in selectors:
                 if not matches_any(selector, codes):
-                    self._issue(f"per-file-ignores[{pattern!r}]: {selector!r} matches no rule", selector)
+                    self._issue(
+                        f"per-file-ignores[{pattern!r}]: {selector!r} matches no rule", selector
+                    )
         for selector in self.severity:
             if not matches_any(selector, codes):
                 self._issue(f"severity: {selector!r} matches no rule", selector)
@@ -238,7 +250,9 @@ class Config:
     def excluded(self, path: str) -> bool:
         norm = path.replace(os.sep, "/")
         return any(
-            fnmatch.fnmatch(norm, p) or fnmatch.fnmatch(os.path.basename(norm), p) or f"/{p.strip('/')}/" in f"/{norm}/"
+            fnmatch.fnmatch(norm, p)
+            or fnmatch.fnmatch(os.path.basename(norm), p)
+            or f"/{p.strip('/')}/" in f"/{norm}/"
             for p in self.exclude
         )
 

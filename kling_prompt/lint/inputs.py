@@ -20,7 +20,17 @@ from kling_prompt.lint.suppress import Directive
 from kling_prompt.request import Origin, Request, SourceMap, Span
 
 SUFFIXES = (".txt", ".json", ".jsonl", ".prompt")
-SKIP_DIRS = {".git", ".hg", ".svn", ".venv", "venv", "node_modules", "__pycache__", ".tox", ".mypy_cache"}
+SKIP_DIRS = {
+    ".git",
+    ".hg",
+    ".svn",
+    ".venv",
+    "venv",
+    "node_modules",
+    "__pycache__",
+    ".tox",
+    ".mypy_cache",
+}
 STDIN = "-"
 
 
@@ -56,7 +66,13 @@ class Loaded:
         self.errors: list[Diagnostic] = []
 
 
-def parse_error(path: str, message: str, line: int | None = None, column: int | None = None, record: str | None = None) -> Diagnostic:
+def parse_error(
+    path: str,
+    message: str,
+    line: int | None = None,
+    column: int | None = None,
+    record: str | None = None,
+) -> Diagnostic:
     return Diagnostic(
         "KP001",
         "parse-error",
@@ -123,7 +139,11 @@ def load(
         return loaded
     except UnicodeDecodeError as exc:
         loaded = Loaded(path, kind, None)
-        loaded.errors.append(parse_error(path, f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start}); save it as UTF-8"))
+        loaded.errors.append(
+            parse_error(
+                path, f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start}); save it as UTF-8"
+            )
+        )
         return loaded
     except OSError as exc:
         loaded = Loaded(path, kind, None)
@@ -134,7 +154,9 @@ def load(
 
 def kind_of(path: str) -> str:
     """The input kind a file name implies: ``json``, ``jsonl``, ``prompt`` or ``text``."""
-    return {".json": "json", ".jsonl": "jsonl", ".prompt": "prompt"}.get(Path(path).suffix.lower(), "text")
+    return {".json": "json", ".jsonl": "jsonl", ".prompt": "prompt"}.get(
+        Path(path).suffix.lower(), "text"
+    )
 
 
 def parse(
@@ -170,7 +192,9 @@ def _sniff(text: str) -> str:
     return "text"
 
 
-def _parse(path: str, kind: str, text: str, *, config: Config, mode: str | None, endpoint: str | None) -> Loaded:
+def _parse(
+    path: str, kind: str, text: str, *, config: Config, mode: str | None, endpoint: str | None
+) -> Loaded:
     loaded = Loaded(path, kind, text)
     if kind == "text":
         _load_text(loaded, config=config, mode=mode, endpoint=endpoint)
@@ -188,7 +212,16 @@ def _load_text(loaded: Loaded, *, config: Config, mode: str | None, endpoint: st
     body = text[:-1] if text.endswith("\n") else text
     if body.endswith("\r"):
         body = body[:-1]
-    smap = SourceMap([Span("prompt", 0, len(body), Origin("prompt", path=loaded.path, line=1, column=1, verbatim=True))])
+    smap = SourceMap(
+        [
+            Span(
+                "prompt",
+                0,
+                len(body),
+                Origin("prompt", path=loaded.path, line=1, column=1, verbatim=True),
+            )
+        ]
+    )
     ep = endpoint or config.default_endpoint
     request = Request(
         ep,
@@ -200,7 +233,9 @@ def _load_text(loaded: Loaded, *, config: Config, mode: str | None, endpoint: st
     loaded.items.append(Item(request))
 
 
-def _json_error(path: str, text: str, exc: json.JSONDecodeError, line_offset: int = 0, record: str | None = None) -> Diagnostic:
+def _json_error(
+    path: str, text: str, exc: json.JSONDecodeError, line_offset: int = 0, record: str | None = None
+) -> Diagnostic:
     return parse_error(
         path,
         f"invalid JSON: {exc.msg}",
@@ -225,7 +260,13 @@ def _payload(
     where_line = base_line
     if not isinstance(doc, dict):
         loaded.errors.append(
-            parse_error(loaded.path, 'expected a JSON object like {"endpoint": "...", "arguments": {...}}', where_line, 1, record)
+            parse_error(
+                loaded.path,
+                'expected a JSON object like {"endpoint": "...", "arguments": {...}}',
+                where_line,
+                1,
+                record,
+            )
         )
         return None
     unknown = set(doc) - {"endpoint", "mode", "arguments", "id", "model"}
@@ -242,15 +283,29 @@ def _payload(
         return None
     arguments = doc.get("arguments")
     if not isinstance(arguments, dict):
-        loaded.errors.append(parse_error(loaded.path, '"arguments" must be a JSON object of fal arguments', where_line, 1, record))
+        loaded.errors.append(
+            parse_error(
+                loaded.path,
+                '"arguments" must be a JSON object of fal arguments',
+                where_line,
+                1,
+                record,
+            )
+        )
         return None
     ep = doc.get("endpoint", doc.get("model"))
     if ep is not None and not isinstance(ep, str):
-        loaded.errors.append(parse_error(loaded.path, '"endpoint" must be a string endpoint id', where_line, 1, record))
+        loaded.errors.append(
+            parse_error(
+                loaded.path, '"endpoint" must be a string endpoint id', where_line, 1, record
+            )
+        )
         return None
     payload_mode = doc.get("mode")
     if payload_mode is not None and not isinstance(payload_mode, str):
-        loaded.errors.append(parse_error(loaded.path, '"mode" must be a string', where_line, 1, record))
+        loaded.errors.append(
+            parse_error(loaded.path, '"mode" must be a string', where_line, 1, record)
+        )
         return None
     ep = ep or endpoint or (None if payload_mode or mode else config.default_endpoint)
     smap = SourceMap()
@@ -275,7 +330,9 @@ def _payload(
     )
 
 
-def _add_spans(smap: SourceMap, field: str, located: Located, text: str, path: str, base_line: int) -> None:
+def _add_spans(
+    smap: SourceMap, field: str, located: Located, text: str, path: str, base_line: int
+) -> None:
     line, column = line_column(text, located.offset)
     smap.add(Span(field, 0, 0, Origin(field, path=path, line=line + base_line - 1, column=column)))
     if located.runs:
@@ -286,7 +343,13 @@ def _add_spans(smap: SourceMap, field: str, located: Located, text: str, path: s
                     field,
                     d_start,
                     d_end,
-                    Origin(field, path=path, line=r_line + base_line - 1, column=r_column, verbatim=True),
+                    Origin(
+                        field,
+                        path=path,
+                        line=r_line + base_line - 1,
+                        column=r_column,
+                        verbatim=True,
+                    ),
                 )
             )
 
@@ -310,7 +373,16 @@ def _load_json(loaded: Loaded, *, config: Config, mode: str | None, endpoint: st
         )
         loaded.items.append(Item(request))
         return
-    payload = _payload(loaded, doc, text=text, base_line=1, config=config, mode=mode, endpoint=endpoint, record=None)
+    payload = _payload(
+        loaded,
+        doc,
+        text=text,
+        base_line=1,
+        config=config,
+        mode=mode,
+        endpoint=endpoint,
+        record=None,
+    )
     if payload is not None:
         loaded.items.append(Item(payload))
 
@@ -335,20 +407,37 @@ def _load_jsonl(loaded: Loaded, *, config: Config, mode: str | None, endpoint: s
         try:
             doc = json.loads(line)
         except json.JSONDecodeError as exc:
-            loaded.errors.append(parse_error(loaded.path, f"invalid JSON on this line: {exc.msg}", number, exc.colno))
+            loaded.errors.append(
+                parse_error(loaded.path, f"invalid JSON on this line: {exc.msg}", number, exc.colno)
+            )
             continue
         record = None
         if isinstance(doc, dict) and "id" in doc:
             record = str(doc["id"])
-        request = _payload(loaded, doc, text=line, base_line=number, config=config, mode=mode, endpoint=endpoint, record=record)
+        request = _payload(
+            loaded,
+            doc,
+            text=line,
+            base_line=number,
+            config=config,
+            mode=mode,
+            endpoint=endpoint,
+            record=record,
+        )
         if request is not None:
             loaded.items.append(Item(request))
 
 
-def _load_prompt_file(loaded: Loaded, *, config: Config, mode: str | None, endpoint: str | None) -> None:
+def _load_prompt_file(
+    loaded: Loaded, *, config: Config, mode: str | None, endpoint: str | None
+) -> None:
     try:
         from kling_prompt import library
     except ImportError:
-        loaded.errors.append(parse_error(loaded.path, "prompt files (.prompt) are not supported by this installation"))
+        loaded.errors.append(
+            parse_error(
+                loaded.path, "prompt files (.prompt) are not supported by this installation"
+            )
+        )
         return
     library.load_for_lint(loaded, config=config, mode=mode, endpoint=endpoint)

@@ -9,8 +9,7 @@ command and the test suite read them with :func:`load_documents`.
 
 from __future__ import annotations
 
-import hashlib
-import json
+import marshal
 import os
 import sys
 from collections.abc import Iterable
@@ -35,9 +34,30 @@ RULE_KEYS = {
     "tests",
     "when",
 }
-RUNTIME_KEYS = ("code", "name", "severity", "kind", "scope", "message", "source", "options", "match", "fix", "when")
-KINDS = {"code", "engine", "existence", "substitution", "occurrence", "conflict", "metric", "pattern"}
-_FORMAT = 3
+RUNTIME_KEYS = (
+    "code",
+    "name",
+    "severity",
+    "kind",
+    "scope",
+    "message",
+    "source",
+    "options",
+    "match",
+    "fix",
+    "when",
+)
+KINDS = {
+    "code",
+    "engine",
+    "existence",
+    "substitution",
+    "occurrence",
+    "conflict",
+    "metric",
+    "pattern",
+}
+_FORMAT = 4
 
 
 def cache_dir() -> Path | None:
@@ -55,14 +75,26 @@ def rule_files(dirs: Iterable[Path]) -> list[Path]:
     return files
 
 
+def _hasher(data: bytes) -> Any:
+    """A hash object for cache keys; BLAKE2 without importing hashlib (and OpenSSL) when it can."""
+    try:
+        from _blake2 import blake2b
+    except ImportError:  # another interpreter
+        import hashlib
+
+        return hashlib.sha1(data)
+    return blake2b(data, digest_size=10)
+
+
 def _signature(files: list[Path]) -> str:
     from kling_prompt import __version__
 
-    h = hashlib.sha1(f"{_FORMAT}:{__version__}:{sys.version}".encode())
+    h = _hasher(f"{_FORMAT}:{__version__}:{sys.version}".encode())
     for f in files:
         st = f.stat()
         h.update(f"{f}:{st.st_mtime_ns}:{st.st_size};".encode())
-    return h.hexdigest()[:20]
+    digest: str = h.hexdigest()[:20]
+    return digest
 
 
 def load_runtime(dirs: list[Path] | None = None) -> dict[str, Any]:
@@ -74,20 +106,23 @@ def load_runtime(dirs: list[Path] | None = None) -> dict[str, Any]:
     files = rule_files(dirs)
     key = _signature(files)
     cdir = cache_dir()
-    target = cdir / f"rules-{key}.json" if cdir is not None else None
+    # marshal, not JSON: the lexicon's regex program is a long list of ints that json parses
+    # several times slower. The key includes the interpreter version, which marshal needs.
+    target = cdir / f"rules-{key}.marshal" if cdir is not None else None
     if target is not None and os.environ.get("KLING_PROMPT_NO_CACHE") != "1":
         try:
-            with open(target, encoding="utf-8") as fh:
-                data: dict[str, Any] = json.load(fh)
-            return data
-        except (OSError, ValueError):
+            with open(target, "rb") as fh:
+                data: dict[str, Any] = marshal.loads(fh.read())
+            if isinstance(data, dict) and data.get("format") == _FORMAT:
+                return data
+        except (OSError, ValueError, EOFError, TypeError):
             pass
     data = compile_rules(files)
     if target is not None and os.environ.get("KLING_PROMPT_NO_CACHE") != "1":
         try:
             target.parent.mkdir(parents=True, exist_ok=True)
             tmp = target.with_suffix(f".{os.getpid()}.tmp")
-            tmp.write_text(json.dumps(data, separators=(",", ":")), encoding="utf-8")
+            tmp.write_bytes(marshal.dumps(data))
             os.replace(tmp, target)
         except OSError:
             pass
@@ -100,12 +135,14 @@ def _yaml_load(path: Path) -> Any:
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     try:
         with open(path, encoding="utf-8") as fh:
-            return yaml.load(fh, Loader=loader)  # noqa: S506  (a safe loader)
+            return yaml.load(fh, Loader=loader)
     except yaml.YAMLError as exc:
         raise ConfigError(f"{path}: invalid YAML: {exc}") from exc
 
 
-def load_documents(dirs: list[Path] | None = None) -> tuple[list[dict[str, Any]], dict[str, dict[str, Any]]]:
+def load_documents(
+    dirs: list[Path] | None = None,
+) -> tuple[list[dict[str, Any]], dict[str, dict[str, Any]]]:
     """Every rule document (with docs and tests) and every lexicon document, validated."""
     if dirs is None:
         from kling_prompt.resources import rules_dir
@@ -129,7 +166,9 @@ def load_files(files: list[Path]) -> tuple[list[dict[str, Any]], dict[str, dict[
             if not isinstance(doc.get("categories"), dict):
                 raise ConfigError(f"{path}: lexicon {name!r} needs a 'categories' mapping")
             if not doc.get("source"):
-                raise ConfigError(f"{path}: lexicon {name!r} must say where its words come from ('source')")
+                raise ConfigError(
+                    f"{path}: lexicon {name!r} must say where its words come from ('source')"
+                )
             doc["_path"] = str(path)
             lexicons[name] = doc
         elif "code" in doc:
@@ -142,13 +181,21 @@ def load_files(files: list[Path]) -> tuple[list[dict[str, Any]], dict[str, dict[
     names: dict[str, str] = {}
     for doc in rules:
         if doc["code"] in codes:
-            raise ConfigError(f"{doc['_path']}: code {doc['code']} is also used by {codes[doc['code']]}")
+            raise ConfigError(
+                f"{doc['_path']}: code {doc['code']} is also used by {codes[doc['code']]}"
+            )
         if doc["name"] in names:
-            raise ConfigError(f"{doc['_path']}: name {doc['name']} is also used by {names[doc['name']]}")
+            raise ConfigError(
+                f"{doc['_path']}: name {doc['name']} is also used by {names[doc['name']]}"
+            )
         codes[doc["code"]] = doc["_path"]
         names[doc["name"]] = doc["_path"]
         match = doc.get("match") or {}
-        for key in [*(match.get("lexicons") or ()), *(match.get("unless") or ()), *(match.get("transitions") or ())]:
+        for key in [
+            *(match.get("lexicons") or ()),
+            *(match.get("unless") or ()),
+            *(match.get("transitions") or ()),
+        ]:
             if str(key).split(".", 1)[0] not in lexicons and not str(key).startswith("rule-"):
                 raise ConfigError(f"{doc['_path']}: unknown lexicon {key!r}")
         for pair in match.get("pairs") or ():

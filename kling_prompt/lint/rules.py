@@ -8,11 +8,13 @@ on, modelled on Vale); structural rules say ``kind: code`` and register a Python
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 from kling_prompt.lint.diagnostic import Diagnostic, Edit, Fix
+from kling_prompt.lint.lazyre import lazy
 from kling_prompt.lint.text import Analysis
 
 if TYPE_CHECKING:
@@ -287,10 +289,8 @@ class Context:
         """Build a diagnostic of ``meta``; ``message`` defaults to the rule's, formatted."""
         text = message if message is not None else meta.message
         if values:
-            try:
+            with contextlib.suppress(KeyError, IndexError, ValueError):
                 text = text.format(**values)
-            except (KeyError, IndexError, ValueError):
-                pass
         return Diagnostic(
             meta.code,
             meta.name,
@@ -563,7 +563,7 @@ def _pattern(meta: RuleMeta) -> Callable[[Context], Iterator[Diagnostic]]:
     """``kind: pattern``: report each match of regular expressions (for syntax, not words)."""
     spec = meta.spec
     flags = re.IGNORECASE if spec.get("ignore_case", True) else 0
-    patterns = [re.compile(p, flags) for p in spec.get("patterns") or ()]
+    patterns = [lazy(p, flags) for p in spec.get("patterns") or ()]
     limit = int(spec.get("max_reports", 3))
 
     def run(ctx: Context, _meta: RuleMeta | None = None) -> Iterator[Diagnostic]:

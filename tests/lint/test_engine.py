@@ -33,10 +33,14 @@ def codes(diagnostics: list[Any]) -> list[str]:
 def test_select_ignore_and_prefixes() -> None:
     assert "KP101" in codes(lint(LONG, mode="text-to-video"))
     assert "KP101" not in codes(lint(LONG, mode="text-to-video", config={"ignore": ["KP1"]}))
-    assert "KP101" not in codes(lint(LONG, mode="text-to-video", config={"ignore": ["prompt-too-long"]}))
+    assert "KP101" not in codes(
+        lint(LONG, mode="text-to-video", config={"ignore": ["prompt-too-long"]})
+    )
     only = lint(LONG, mode="text-to-video", config={"select": ["KP101"]})
     assert set(codes(only)) == {"KP101"}
-    assert selects("ALL", "KP301", "x") and selects("KP3", "KP301", "x") and not selects("KP30", "KP401", "x")
+    assert selects("ALL", "KP301", "x")
+    assert selects("KP3", "KP301", "x")
+    assert not selects("KP30", "KP401", "x")
 
 
 def test_severity_override() -> None:
@@ -46,13 +50,16 @@ def test_severity_override() -> None:
 
 def test_unknown_config_key_and_code_are_kp005(tmp_path: Path) -> None:
     pyproject = tmp_path / "pyproject.toml"
-    pyproject.write_text('[tool.kling-prompt]\nignore = ["KP999"]\nwordbudget = 3\n', encoding="utf-8")
+    pyproject.write_text(
+        '[tool.kling-prompt]\nignore = ["KP999"]\nwordbudget = 3\n', encoding="utf-8"
+    )
     config = load_config(start=str(tmp_path))
     linter = Linter(config)
     found = linter.config_diagnostics()
     assert {d.code for d in found} == {"KP005"}
     messages = " ".join(d.message for d in found)
-    assert "KP999" in messages and "wordbudget" in messages
+    assert "KP999" in messages
+    assert "wordbudget" in messages
     assert all(d.filename == str(pyproject) and d.line in (2, 3) for d in found)
 
 
@@ -68,8 +75,11 @@ def test_per_file_ignores() -> None:
     config = Config({"per-file-ignores": {"drafts/*.txt": ["KP101"]}})
     linter = Linter(config)
     kept = linter.lint(Request(None, {"prompt": LONG}, mode="text-to-video", path="final/a.txt"))
-    dropped = linter.lint(Request(None, {"prompt": LONG}, mode="text-to-video", path="drafts/a.txt"))
-    assert "KP101" in codes(kept) and "KP101" not in codes(dropped)
+    dropped = linter.lint(
+        Request(None, {"prompt": LONG}, mode="text-to-video", path="drafts/a.txt")
+    )
+    assert "KP101" in codes(kept)
+    assert "KP101" not in codes(dropped)
 
 
 # -- suppressions ---------------------------------------------------------------------------
@@ -78,7 +88,9 @@ def test_per_file_ignores() -> None:
 def test_line_directive_suppresses_and_is_stripped() -> None:
     text = LONG + " {# kp-ignore: KP101 -- generated on purpose #}"
     clean, directives, _ = extract(text)
-    assert clean == LONG and directives[0].codes == ["KP101"] and directives[0].reason == "generated on purpose"
+    assert clean == LONG
+    assert directives[0].codes == ["KP101"]
+    assert directives[0].reason == "generated on purpose"
     assert strip(text) == LONG
     assert "KP101" not in codes(lint(text, mode="text-to-video", config=ENGINE))
 
@@ -116,7 +128,10 @@ def test_text_file_positions(tmp_path: Path) -> None:
 
 
 def test_json_payload_positions(tmp_path: Path) -> None:
-    payload = {"endpoint": "fal-ai/kling-video/v3/pro/text-to-video", "arguments": {"duration": "5", "prompt": "é\\n" + LONG}}
+    payload = {
+        "endpoint": "fal-ai/kling-video/v3/pro/text-to-video",
+        "arguments": {"duration": "5", "prompt": "é\\n" + LONG},
+    }
     path = tmp_path / "job.json"
     path.write_text(json.dumps(payload, indent=2, ensure_ascii=False), encoding="utf-8")
     loaded = load(str(path), config=Config())
@@ -138,16 +153,21 @@ def test_jsonl_records_and_parse_errors(tmp_path: Path) -> None:
     ]
     path.write_text("\n".join(rows) + "\n", encoding="utf-8")
     loaded = load(str(path), config=Config())
-    assert [e.code for e in loaded.errors] == ["KP001"] and loaded.errors[0].line == 2
+    assert [e.code for e in loaded.errors] == ["KP001"]
+    assert loaded.errors[0].line == 2
     assert [i.request.record for i in loaded.items] == ["one", "three"]
     diag = next(d for d in Linter().lint(loaded.items[0].request) if d.code == "KP101")
-    assert diag.line == 1 and diag.record == "one"
+    assert diag.line == 1
+    assert diag.record == "one"
 
 
 def test_source_map_verbatim_position() -> None:
-    smap = SourceMap([Span("prompt", 0, 11, Origin("body", path="f.prompt", line=4, column=3, verbatim=True))])
+    smap = SourceMap(
+        [Span("prompt", 0, 11, Origin("body", path="f.prompt", line=4, column=3, verbatim=True))]
+    )
     origin, line, column = smap.position("prompt", 8, "ab\ncdef\ngh")
-    assert origin.path == "f.prompt" and (line, column) == (6, 1)
+    assert origin.path == "f.prompt"
+    assert (line, column) == (6, 1)
 
 
 # -- robustness -------------------------------------------------------------------------------
@@ -163,12 +183,24 @@ def test_a_raising_rule_becomes_kp006() -> None:
     linter.rules = [Rule(meta, explode)]
     linter._active.clear()
     diags = linter.lint(Request(None, {"prompt": "x"}, mode="text-to-video"))
-    assert codes(diags) == ["KP006"] and "ZeroDivisionError" in diags[0].message
+    assert codes(diags) == ["KP006"]
+    assert "ZeroDivisionError" in diags[0].message
 
 
 def test_lexicon_inflections_and_hyphens() -> None:
     assert expand("spin{,s,ning}") == ["spin", "spins", "spinning"]
-    matcher = Matcher(compile_lexicons({"moves": {"categories": {"dance": ["hip hop", "spin{,s,ning}"], "walk": ["walking forward"]}}}))
+    matcher = Matcher(
+        compile_lexicons(
+            {
+                "moves": {
+                    "categories": {
+                        "dance": ["hip hop", "spin{,s,ning}"],
+                        "walk": ["walking forward"],
+                    }
+                }
+            }
+        )
+    )
     hits = matcher.find("hip-hop spinning, walking forward, spinner")
     assert [h.phrase for h in hits] == ["hip hop", "spinning", "walking forward"]
     assert "moves.dance" in hits[0].keys
@@ -181,10 +213,19 @@ def test_lint_payload_api() -> None:
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=40),
-    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=12), children, max_size=4),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=12), children, max_size=4)
+    ),
     max_leaves=12,
 )
-MODES = [None, "text-to-video", "image-to-video", "reference-to-video", "motion-control", "video-edit"]
+MODES = [
+    None,
+    "text-to-video",
+    "image-to-video",
+    "reference-to-video",
+    "motion-control",
+    "video-edit",
+]
 
 
 @settings(max_examples=150, deadline=None)
@@ -201,7 +242,18 @@ def test_lint_never_raises_and_spans_stay_inside(text: str, mode: str | None) ->
 @settings(max_examples=150, deadline=None)
 @given(
     arguments=st.dictionaries(
-        st.sampled_from(["prompt", "negative_prompt", "duration", "multi_prompt", "elements", "generate_audio", "aspect_ratio", "x"]),
+        st.sampled_from(
+            [
+                "prompt",
+                "negative_prompt",
+                "duration",
+                "multi_prompt",
+                "elements",
+                "generate_audio",
+                "aspect_ratio",
+                "x",
+            ]
+        ),
         json_values,
         max_size=6,
     ),

@@ -25,7 +25,11 @@ def _cases() -> list[Any]:
         defaults = tests.get("defaults") or {}
         for outcome in ("trigger", "pass"):
             for i, case in enumerate(tests.get(outcome) or ()):
-                out.append(pytest.param(doc["code"], outcome, case, defaults, id=f"{doc['code']}-{outcome}-{i}"))
+                out.append(
+                    pytest.param(
+                        doc["code"], outcome, case, defaults, id=f"{doc['code']}-{outcome}-{i}"
+                    )
+                )
     return out
 
 
@@ -58,12 +62,16 @@ def test_file_names_match_codes() -> None:
         assert Path(doc["_path"]).name == f"{doc['code']}-{doc['name']}.yaml"
 
 
-@pytest.mark.skipif(not GUIDELINES.is_file(), reason="../shared/GUIDELINES.md is not beside the project")
+@pytest.mark.skipif(
+    not GUIDELINES.is_file(), reason="../shared/GUIDELINES.md is not beside the project"
+)
 def test_every_catalogued_rule_is_implemented() -> None:
     text = GUIDELINES.read_text(encoding="utf-8")
     catalogued = dict(re.findall(r"^\| (KP\d{3}) \| ([a-z0-9-]+) \|", text, re.MULTILINE))
     implemented = {d["code"]: d["name"] for d in RULES}
     missing = sorted(set(catalogued) - set(implemented))
     assert not missing, f"rules in GUIDELINES.md with no rule file: {missing}"
-    renamed = {c: (catalogued[c], implemented[c]) for c in catalogued if catalogued[c] != implemented[c]}
+    renamed = {
+        c: (catalogued[c], implemented[c]) for c in catalogued if catalogued[c] != implemented[c]
+    }
     assert not renamed, renamed
