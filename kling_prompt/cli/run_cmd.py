@@ -256,11 +256,20 @@ def _environment(sandbox: bool) -> Iterator[str]:
     if not sandbox:
         yield "fal"
         return
-    from kling_prompt.sandbox import Sandbox
+    from kling_prompt.errors import DispatchError
+    from kling_prompt.sandbox import Sandbox, SandboxError
 
-    with Sandbox(latency=SANDBOX_LATENCY) as server, server.environment():
-        print(f"Sandbox: a local fal look-alike on 127.0.0.1:{server.port}; nothing is billed.")
-        yield f"sandbox:{server.port}"
+    server = Sandbox(latency=SANDBOX_LATENCY)
+    try:
+        server.start()
+    except SandboxError as exc:
+        raise DispatchError(f"--sandbox cannot start: {exc}") from None
+    try:
+        with server.environment():
+            print(f"Sandbox: a local fal look-alike on 127.0.0.1:{server.port}; nothing is billed.")
+            yield f"sandbox:{server.port}"
+    finally:
+        server.stop()
 
 
 def _plan(
