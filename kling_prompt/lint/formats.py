@@ -8,7 +8,6 @@ print. Standard library only: this module is on the lint path.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -270,6 +269,8 @@ def fingerprints(results: Sequence[FileResult]) -> list[str]:
 
     Identical findings in one file are told apart by their order, so ids survive edits above.
     """
+    from hashlib import sha256
+
     seen: dict[str, int] = {}
     out = []
     for result, diag in _all(results):
@@ -284,7 +285,7 @@ def fingerprints(results: Sequence[FileResult]) -> list[str]:
         )
         n = seen.get(key, 0)
         seen[key] = n + 1
-        out.append(hashlib.sha256(f"{key}\0{n}".encode()).hexdigest())
+        out.append(sha256(f"{key}\0{n}".encode()).hexdigest())
     return out
 
 

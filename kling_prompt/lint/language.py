@@ -8,7 +8,7 @@ thin: rules then stay silent rather than guess. Standard library only, no model,
 
 from __future__ import annotations
 
-import re
+from kling_prompt.lint.lazyre import LazyPattern, lazy
 
 # Script ranges: (first code point, last code point, script name).
 _RANGES: tuple[tuple[int, int, str], ...] = (
@@ -341,7 +341,7 @@ for _lang, _words in _STOP_WORDS.items():
     for _word in _words:
         _LANGUAGES_OF[_word] = (*_LANGUAGES_OF.get(_word, ()), _lang)
 
-_LATIN_WORD = re.compile(r"[a-zà-öø-ÿœ]+(?:['’][a-zà-öø-ÿœ]+)?")
+_LATIN_WORD = lazy(r"[a-zà-öø-ÿœ]+(?:['’][a-zà-öø-ÿœ]+)?")
 # Letters that only some Latin-script languages use.
 _MARKERS = {"ñ": "es", "¿": "es", "¡": "es", "ß": "de", "ã": "pt", "õ": "pt", "ç": "fr"}
 
@@ -359,13 +359,13 @@ def script_of(ch: str) -> str | None:
     return None
 
 
-def _class(name: str) -> re.Pattern[str]:
+def _class(name: str) -> LazyPattern:
     spans = "".join(f"\\U{first:08x}-\\U{last:08x}" for first, last, n in _RANGES if n == name)
-    return re.compile(f"[{spans}]")
+    return lazy(f"[{spans}]")
 
 
 _SCRIPT_PATTERNS = {name: _class(name) for name in dict.fromkeys(n for _, _, n in _RANGES)}
-_NON_LATIN = re.compile(r"[^\x00-\u024f\u1e00-\u1eff\u2000-\u206f\u3000-\u303f\uff00-\uff65]")
+_NON_LATIN = lazy(r"[^\x00-\u024f\u1e00-\u1eff\u2000-\u206f\u3000-\u303f\uff00-\uff65]")
 
 
 def script_counts(text: str) -> dict[str, int]:

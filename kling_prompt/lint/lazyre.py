@@ -3,6 +3,10 @@
 The rules hold about a hundred patterns; compiling them all at import costs more than linting a
 small file. A lint of one prompt touches only the few patterns whose rules pass their gates, so
 patterns are compiled the first time they are used.
+
+After the first use a :class:`LazyPattern` costs nothing extra: compiling stores the compiled
+pattern's bound methods in the instance's slots, so ``pattern.finditer`` is then a plain
+attribute holding ``re.Pattern.finditer``.
 """
 
 from __future__ import annotations
@@ -11,11 +15,22 @@ import re
 from collections.abc import Callable, Iterator
 from typing import Any
 
+_METHODS = ("findall", "finditer", "fullmatch", "match", "search", "split", "sub", "subn")
+
 
 class LazyPattern:
     """A stand-in for ``re.Pattern[str]`` that compiles itself on first use."""
 
-    __slots__ = ("_compiled", "_flags", "_source")
+    __slots__ = ("_compiled", "_flags", "_source", *_METHODS)
+
+    search: Callable[..., re.Match[str] | None]
+    match: Callable[..., re.Match[str] | None]
+    fullmatch: Callable[..., re.Match[str] | None]
+    finditer: Callable[..., Iterator[re.Match[str]]]
+    findall: Callable[..., list[Any]]
+    split: Callable[..., list[Any]]
+    sub: Callable[..., str]
+    subn: Callable[..., tuple[str, int]]
 
     def __init__(self, pattern: str, flags: int = 0) -> None:
         self._source = pattern
@@ -27,7 +42,15 @@ class LazyPattern:
         compiled = self._compiled
         if compiled is None:
             compiled = self._compiled = re.compile(self._source, self._flags)
+            for name in _METHODS:
+                setattr(self, name, getattr(compiled, name))
         return compiled
+
+    def __getattr__(self, name: str) -> Any:
+        # Only reached for a method slot not filled yet: compile, and the slot holds it.
+        if name in _METHODS:
+            return getattr(self.compiled, name)
+        raise AttributeError(name)
 
     @property
     def pattern(self) -> str:
@@ -37,31 +60,9 @@ class LazyPattern:
     def flags(self) -> int:
         return self.compiled.flags
 
-    def search(self, string: str, pos: int = 0, endpos: int = 2**63 - 1) -> re.Match[str] | None:
-        return self.compiled.search(string, pos, endpos)
-
-    def match(self, string: str, pos: int = 0, endpos: int = 2**63 - 1) -> re.Match[str] | None:
-        return self.compiled.match(string, pos, endpos)
-
-    def fullmatch(self, string: str, pos: int = 0, endpos: int = 2**63 - 1) -> re.Match[str] | None:
-        return self.compiled.fullmatch(string, pos, endpos)
-
-    def finditer(self, string: str, pos: int = 0, endpos: int = 2**63 - 1) -> Iterator[re.Match[str]]:
-        return self.compiled.finditer(string, pos, endpos)
-
-    def findall(self, string: str, pos: int = 0, endpos: int = 2**63 - 1) -> list[Any]:
-        return self.compiled.findall(string, pos, endpos)
-
-    def split(self, string: str, maxsplit: int = 0) -> list[str | Any]:
-        return self.compiled.split(string, maxsplit)
-
-    def sub(self, repl: str | Callable[[re.Match[str]], str], string: str, count: int = 0) -> str:
-        return self.compiled.sub(repl, string, count)
-
-    def subn(
-        self, repl: str | Callable[[re.Match[str]], str], string: str, count: int = 0
-    ) -> tuple[str, int]:
-        return self.compiled.subn(repl, string, count)
+    @property
+    def groups(self) -> int:
+        return self.compiled.groups
 
     def __repr__(self) -> str:
         return f"lazy({self._source!r})"

@@ -18,8 +18,10 @@ import sys
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-_BRACE = re.compile(r"\{([^{}]*)\}")
-_SEPARATORS = re.compile(r"[\s\-]+")
+from kling_prompt.lint.lazyre import lazy
+
+_BRACE = lazy(r"\{([^{}]*)\}")
+_SEPARATORS = lazy(r"[\s\-]+")
 
 
 def expand(phrase: str) -> list[str]:
@@ -124,7 +126,7 @@ def regex_program(pattern: str) -> dict[str, Any] | None:
         code = _compiler._code(parsed, 0)
         return {
             "tag": _runtime_tag(),
-            "code": list(code),
+            "code": [int(c) for c in code],
             "flags": parsed.state.flags,
             "groups": parsed.state.groups,
         }

@@ -124,7 +124,7 @@ def load_runtime(dirs: list[Path] | None = None) -> dict[str, Any]:
             tmp = target.with_suffix(f".{os.getpid()}.tmp")
             tmp.write_bytes(marshal.dumps(data))
             os.replace(tmp, target)
-        except OSError:
+        except (OSError, ValueError):  # ValueError: a value marshal cannot write
             pass
     return data
 

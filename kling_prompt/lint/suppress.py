@@ -15,11 +15,13 @@ from __future__ import annotations
 
 import re
 
-DIRECTIVE = re.compile(
+from kling_prompt.lint.lazyre import lazy
+
+DIRECTIVE = lazy(
     r"\{#-?\s*kp-ignore(?P<kind>-next-line|-file)?\s*(?::\s*(?P<body>.*?))?\s*-?#\}",
     re.DOTALL,
 )
-_SPLIT = re.compile(r"[\s,]+")
+_SPLIT = lazy(r"[\s,]+")
 
 
 class Directive:
@@ -89,7 +91,9 @@ def _kind(raw: str | None) -> str:
     return {None: "line", "-next-line": "next-line", "-file": "file"}[raw]
 
 
-def extract(text: str, field: str = "prompt") -> tuple[str, list[Directive], list[tuple[int, int, int]]]:
+def extract(
+    text: str, field: str = "prompt"
+) -> tuple[str, list[Directive], list[tuple[int, int, int]]]:
     """Remove directives from ``text``.
 
     Returns the cleaned text, the directives (lines in cleaned-text coordinates), and the kept
@@ -147,7 +151,14 @@ def strip(text: str) -> str:
     return extract(text)[0] if "{#" in text else text
 
 
-def covers(directive: Directive, code: str, name: str, field: str | None, line: int | None, file_line: int | None) -> bool:
+def covers(
+    directive: Directive,
+    code: str,
+    name: str,
+    field: str | None,
+    line: int | None,
+    file_line: int | None,
+) -> bool:
     """Whether a directive covers a diagnostic of rule ``code`` at the given place."""
     from kling_prompt.lint.config import selects
 

@@ -15,6 +15,8 @@ from collections.abc import Callable
 from itertools import islice
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
+from kling_prompt.lint.lazyre import lazy
+
 if TYPE_CHECKING:
     from kling_prompt.lint.lexicon import Hit, Matcher
 
@@ -22,31 +24,31 @@ T = TypeVar("T")
 
 # Words as rules count them: whitespace-separated tokens (GUIDELINES: emphasis markers and
 # reference tokens count as one word each, which whitespace splitting gives for free).
-_WORD = re.compile(r"\S+")
+_WORD = lazy(r"\S+")
 # Word tokens for analysis: letters/digits with inner apostrophes, plus clause punctuation.
-_TOKEN = re.compile(r"[^\W_]+(?:['’][^\W_]+)*|[.!?;:,]")
-_SENTENCE = re.compile(r"[^.!?\n]+(?:[.!?]+|\n|$)")
+_TOKEN = lazy(r"[^\W_]+(?:['’][^\W_]+)*|[.!?;:,]")
+_SENTENCE = lazy(r"[^.!?\n]+(?:[.!?]+|\n|$)")
 
 # Quoted speech: straight or curly double quotes. Single quotes are apostrophes too often.
-_QUOTE = re.compile(r"\"([^\"\n]*)\"|“([^”]*)”|「([^」]*)」")
+_QUOTE = lazy(r"\"([^\"\n]*)\"|“([^”]*)”|「([^」]*)」")
 # A dialogue label such as ``[Old man, gravelly voice]`` or ``[Narrator]``.
-_LABEL = re.compile(r"\[([^\[\]\n]{1,80})\]")
+_LABEL = lazy(r"\[([^\[\]\n]{1,80})\]")
 
 # Reference tokens as fal binds them, and near misses that bind to nothing.
-REFERENCE = re.compile(r"@(Element|Image|Video)(\d+)\b|<<<voice_(\d+)>>>")
-REFERENCE_HINT = re.compile(
+REFERENCE = lazy(r"@(Element|Image|Video)(\d+)\b|<<<voice_(\d+)>>>")
+REFERENCE_HINT = lazy(
     r"@\s*(?:element|image|video)\s*\d*|<{2,}[^<>\n]{0,20}>{0,3}|<{0,3}[^<>\s]{0,20}>{2,}",
     re.IGNORECASE,
 )
-_EMPHASIS = re.compile(r"\+\+(.*?)\+\+", re.DOTALL)
+_EMPHASIS = lazy(r"\+\+(.*?)\+\+", re.DOTALL)
 # Time marks: "at the 3-second mark", "after 2 seconds", "by the 5s mark", "at 4 seconds".
-TIME_MARK = re.compile(
+TIME_MARK = lazy(
     r"\b(?:at|after|by|until|around|from|within|in)\s+(?:the\s+)?(?:first\s+)?"
     r"(\d+(?:\.\d+)?)\s*(?:-|\s)?\s*(?:seconds?|secs?|s)\b(?:\s*mark)?",
     re.IGNORECASE,
 )
-_DIGIT_S = re.compile(r"\d\s*s\b")
-_SHOT_LABEL = re.compile(r"(?:^|(?<=[\s.!?:;]))(?:shot|scene)\s*(\d+)\s*[:.)\-–—]", re.IGNORECASE)
+_DIGIT_S = lazy(r"\d\s*s\b")
+_SHOT_LABEL = lazy(r"(?:^|(?<=[\s.!?:;]))(?:shot|scene)\s*(\d+)\s*[:.)\-–—]", re.IGNORECASE)
 
 
 # Shared by every text without hits of a key; analysis results are read-only for rules.

@@ -14,13 +14,13 @@ from collections.abc import Iterator
 from typing import Any
 
 from kling_prompt.lint.diagnostic import Diagnostic
-from kling_prompt.lint.language import detect_language
+from kling_prompt.lint.lazyre import lazy
 from kling_prompt.lint.rules import Context, RuleMeta, check
 from kling_prompt.lint.text import Analysis, Quote
 
-_CLAUSE_END = re.compile(r"[.!?\n]")
-_VOICE_TOKEN = re.compile(r"<<<[^>]*>>>")
-_CAPS_WORD = re.compile(r"(?<![\w'’])[A-Z][A-Z'’]*[A-Z](?![\w'’])")
+_CLAUSE_END = lazy(r"[.!?\n]")
+_VOICE_TOKEN = lazy(r"<<<[^>]*>>>")
+_CAPS_WORD = lazy(r"(?<![\w'’])[A-Z][A-Z'’]*[A-Z](?![\w'’])")
 _VOWELS = frozenset("AEIOUY")
 
 LANGUAGE_NAMES = {
@@ -145,6 +145,8 @@ def line_language(a: Analysis, line: Line) -> str | None:
     cache: dict[int, str | None] = a.memo("kp5.language", lambda _: {})
     start = line.quote.start
     if start not in cache:
+        from kling_prompt.lint.language import detect_language
+
         cache[start] = detect_language(line.quote.text)
     return cache[start]
 
@@ -308,7 +310,7 @@ def unquoted_speech(ctx: Context, meta: RuleMeta) -> Iterator[Diagnostic]:
             )
 
 
-_PASSIVE = re.compile(r"\b(?:is|are|was|were|be|been|being)\s+$", re.IGNORECASE)
+_PASSIVE = lazy(r"\b(?:is|are|was|were|be|been|being)\s+$", re.IGNORECASE)
 
 
 def _quoted_near(text: str, quotes: list[tuple[int, int]], start: int, end: int) -> bool:
@@ -485,8 +487,8 @@ def shouted_caps(ctx: Context, meta: RuleMeta) -> Iterator[Diagnostic]:
 # -- KP508 ---------------------------------------------------------------------------------------
 
 
-_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff66-\uff9f]")
-_SPOKEN_WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")
+_CJK = lazy(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff66-\uff9f]")
+_SPOKEN_WORD = lazy(r"[^\W_]+(?:['’][^\W_]+)*")
 
 
 def spoken_words(text: str) -> float:
@@ -603,8 +605,8 @@ _FUNCTION_WORDS = frozenset(
         "epic",
     ]
 )
-_SOURCE_AFTER = re.compile(r"\s*(?::|\bof\b|\bfrom\b|\blike\b|\bby\b)", re.IGNORECASE)
-_WORD_BEFORE = re.compile(r"([\w'’-]+)[\s]*$")
+_SOURCE_AFTER = lazy(r"\s*(?::|\bof\b|\bfrom\b|\blike\b|\bby\b)", re.IGNORECASE)
+_WORD_BEFORE = lazy(r"([\w'’-]+)[\s]*$")
 
 
 @check("KP510")

@@ -7,6 +7,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from kling_prompt.lint.diagnostic import Diagnostic
+from kling_prompt.lint.lazyre import lazy
 from kling_prompt.lint.rules import Context, RuleMeta, check
 
 from .motion import camera_moves, clause_start, move_of
@@ -80,7 +81,7 @@ _FILLER = frozenset(
         "continuously",
     ]
 )
-_TOKENS = re.compile(r"[^\W\d_]+")
+_TOKENS = lazy(r"[^\W\d_]+")
 
 
 @check("KP703")

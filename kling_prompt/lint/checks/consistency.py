@@ -12,6 +12,7 @@ from typing import Any
 
 from kling_prompt.lint.checks.audio import as_seconds, request_seconds
 from kling_prompt.lint.diagnostic import Diagnostic
+from kling_prompt.lint.lazyre import lazy
 from kling_prompt.lint.rules import Context, RuleMeta, check
 from kling_prompt.lint.text import Analysis
 
@@ -138,8 +139,8 @@ def style_drift(ctx: Context, meta: RuleMeta) -> Iterator[Diagnostic]:
 
 # -- KP804 ---------------------------------------------------------------------------------------
 
-_DECADE = re.compile(r"\d0s\b", re.IGNORECASE)
-_DIGIT = re.compile(r"\d")
+_DECADE = lazy(r"\d0s\b", re.IGNORECASE)
+_DIGIT = lazy(r"\d")
 
 
 def time_marks(a: Analysis) -> list[tuple[float, int, int, bool]]:
@@ -232,13 +233,13 @@ _NUMBERS = {
     "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6,
     "seven": 7, "eight": 8, "nine": 9, "ten": 10,
 }  # fmt: skip
-_SHOT_COUNT = re.compile(
+_SHOT_COUNT = lazy(
     r"\b(\d{1,2}|one|two|three|four|five|six|seven|eight|nine|ten)[\s-]+shots?\b"
     r"(?!\s+of\s+(?:espresso|tequila|vodka|whiske?y|rum|gin|coffee|liquor))"
     r"(?:\s+(?:sequence|video|film|sequences))?",
     re.IGNORECASE,
 )
-_DURATION_NOTE = re.compile(
+_DURATION_NOTE = lazy(
     r"\(?\s*duration\s*[:=]?\s*(\d+(?:\.\d+)?)\s*(?:s|secs?|seconds?)\b\s*\)?", re.IGNORECASE
 )
 

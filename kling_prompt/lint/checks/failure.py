@@ -9,6 +9,7 @@ import re
 from collections.abc import Iterator
 
 from kling_prompt.lint.diagnostic import Diagnostic
+from kling_prompt.lint.lazyre import lazy
 from kling_prompt.lint.rules import Context, RuleMeta, check
 from kling_prompt.lint.text import Analysis
 
@@ -38,9 +39,9 @@ _IRREGULAR_PLURALS = frozenset(
 )
 
 
-_DIGITS = re.compile(r"\d+")
-_NOT_A_COUNT_AFTER = re.compile(r"[\w%:/×-]|[.,]\d")
-_NEXT_WORD = re.compile(r"\s+([^\W\d_][\w'’-]*)|\s*([.!?;:,(\[\"“])")
+_DIGITS = lazy(r"\d+")
+_NOT_A_COUNT_AFTER = lazy(r"[\w%:/×-]|[.,]\d")
+_NEXT_WORD = lazy(r"\s+([^\W\d_][\w'’-]*)|\s*([.!?;:,(\[\"“])")
 
 
 def _plural(word: str) -> bool:
@@ -186,7 +187,7 @@ def _quote_after(a: Analysis, pos: int) -> tuple[int, int] | None:
 
 # -- KP904 ---------------------------------------------------------------------------------------
 
-_FPS = re.compile(
+_FPS = lazy(
     r"\b(\d{1,3}(?:,\d{3})*|\d+)\s*(?:fps|frames?\s*(?:per|a|/)\s*(?:second|sec|s))\b",
     re.IGNORECASE,
 )

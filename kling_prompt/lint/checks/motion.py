@@ -5,21 +5,21 @@ The helpers here (clause starts, camera-move hits) are shared with the camera ch
 
 from __future__ import annotations
 
-import re
 from bisect import bisect_right
 from collections.abc import Iterator
 
 from kling_prompt.lint.diagnostic import Diagnostic
+from kling_prompt.lint.lazyre import lazy
 from kling_prompt.lint.lexicon import Hit
 from kling_prompt.lint.rules import Context, RuleMeta, check
 from kling_prompt.lint.text import Analysis
 
 # Where a clause starts: punctuation, brackets, quotes, or a joining word.
-_CLAUSE_BREAK = re.compile(
+_CLAUSE_BREAK = lazy(
     r"[,.;:!?\n()\[\]\"“”]|\b(?:while|whilst|as|and|then|but|when|whereas|with|before|after)\b"
 )
-_SEPARATORS = re.compile(r"[,.;:!?\n]+")
-_NEXT_WORD = re.compile(r"[\s\-]*([^\W_]+)")
+_SEPARATORS = lazy(r"[,.;:!?\n]+")
+_NEXT_WORD = lazy(r"[\s\-]*([^\W_]+)")
 
 CHOREOGRAPHY_CATEGORIES = tuple(
     f"choreography.{c}" for c in ("dance", "named-dance", "spin", "jump", "kick", "step", "limbs")
@@ -114,7 +114,7 @@ def _has_motion(a: Analysis) -> bool:
     return any(m.group() not in _NOT_PARTICIPLES for m in _PARTICIPLE.finditer(a.lower))
 
 
-_PARTICIPLE = re.compile(r"\b[a-z]{2,}ing\b")
+_PARTICIPLE = lazy(r"\b[a-z]{2,}ing\b")
 # -ing words that are nouns or adjectives, so they say nothing about motion.
 _NOT_PARTICIPLES = frozenset(
     [

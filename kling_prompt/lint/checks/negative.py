@@ -7,12 +7,13 @@ import re
 from collections.abc import Iterator
 
 from kling_prompt.lint.diagnostic import Diagnostic, Edit, Fix
+from kling_prompt.lint.lazyre import lazy
 from kling_prompt.lint.lexicon import Hit
 from kling_prompt.lint.rules import Context, RuleMeta, check
 from kling_prompt.lint.text import Analysis
 
-_WORD_AT = re.compile(r"\s*([^\W_]+(?:['’][^\W_]+)*)")
-_ITEM_BREAK = re.compile(r"[,.;:!?\n()\[\]]|\b(?:and|or|while|as|but|so|because)\b")
+_WORD_AT = lazy(r"\s*([^\W_]+(?:['’][^\W_]+)*)")
+_ITEM_BREAK = lazy(r"[,.;:!?\n()\[\]]|\b(?:and|or|while|as|but|so|because)\b")
 _ARTICLES = frozenset(("a", "an", "the", "any", "visible", "other"))
 # Words that end the noun phrase after "no" ("no cars in sight" -> "cars").
 _PHRASE_END = frozenset(
@@ -237,9 +238,9 @@ def _move_fix(a: Analysis, start: int, end: int, noun: str, negative: object) ->
 
 # -- KP603 --------------------------------------------------------------------------------------
 
-_TERM = re.compile(r"[^,;\n]+")
-_LEAD = re.compile(r"^(?:(?:and|or|the|a|an|any)\s+)+", re.IGNORECASE)
-_NEGATED_TERM = re.compile(r"^(?:no|not|don't|do not|without|avoid|never)\b", re.IGNORECASE)
+_TERM = lazy(r"[^,;\n]+")
+_LEAD = lazy(r"^(?:(?:and|or|the|a|an|any)\s+)+", re.IGNORECASE)
+_NEGATED_TERM = lazy(r"^(?:no|not|don't|do not|without|avoid|never)\b", re.IGNORECASE)
 _TOO_GENERIC = frozenset(
     [
         "a",

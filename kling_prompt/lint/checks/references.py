@@ -15,6 +15,7 @@ from typing import Any
 from kling_prompt.catalog.data import EndpointInfo
 from kling_prompt.lint.checks.payload import endpoint, given, short_id, suggest_endpoints
 from kling_prompt.lint.diagnostic import Diagnostic, Edit, Fix
+from kling_prompt.lint.lazyre import lazy
 from kling_prompt.lint.rules import Context, RuleMeta, check
 from kling_prompt.lint.text import Analysis, Reference
 
@@ -344,10 +345,10 @@ def _has_video(args: Mapping[str, Any], elements: list[Any]) -> bool:
 
 # -- KP208: voice binding ------------------------------------------------------------------------
 
-_LABEL = re.compile(r"\[([^\[\]\n]{1,80})\]")
-_VOICE = re.compile(r"<<<voice_(\d+)>>>")
+_LABEL = lazy(r"\[([^\[\]\n]{1,80})\]")
+_VOICE = lazy(r"<<<voice_(\d+)>>>")
 _ARTICLES = {"the", "a", "an"}
-_WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)*")
+_WORD = lazy(r"[^\W\d_]+(?:['’][^\W\d_]+)*")
 
 
 def _character(text: str) -> tuple[str, ...]:
@@ -453,14 +454,12 @@ def _clause_before(text: str, start: int) -> str:
 
 # -- KP209: malformed tokens ---------------------------------------------------------------------
 
-_AT = re.compile(
+_AT = lazy(
     r"(?<![\w.])@[ \t]?(element|image|video)(s?)([ \t_\-]?)(\d+)?(?![A-Za-z])", re.IGNORECASE
 )
-_ANGLE = re.compile(
-    r"<{1,5}[ \t]*(voice|element|image|video)[ \t_\-]*(\d*)[ \t]*>{0,5}", re.IGNORECASE
-)
-_NATIVE = re.compile(r"<<<(?:element|image|video)_\d+>>>", re.IGNORECASE)
-_WELL_FORMED_VOICE = re.compile(r"<<<voice_\d+>>>")
+_ANGLE = lazy(r"<{1,5}[ \t]*(voice|element|image|video)[ \t_\-]*(\d*)[ \t]*>{0,5}", re.IGNORECASE)
+_NATIVE = lazy(r"<<<(?:element|image|video)_\d+>>>", re.IGNORECASE)
+_WELL_FORMED_VOICE = lazy(r"<<<voice_\d+>>>")
 
 
 @check("KP209")

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from collections.abc import Iterator
 
 from kling_prompt.lint.diagnostic import Diagnostic, Edit, Fix
+from kling_prompt.lint.lazyre import lazy
 from kling_prompt.lint.lexicon import Hit
 from kling_prompt.lint.rules import Context, RuleMeta, check
 from kling_prompt.lint.text import Analysis
@@ -41,7 +41,7 @@ def missing_component(ctx: Context, meta: RuleMeta) -> Iterator[Diagnostic]:
 
 # A person-like noun the lexicons may not list ("a lighthouse keeper", "Rumi"), or a prompt that
 # opens with a noun phrase ("A sloth, a paintbrush ...").
-_AGENT = re.compile(
+_AGENT = lazy(
     r"(?i:\b(?:a|an|the|two|three|four|several|some)\s+(?:[a-z\-]+\s+){0,2}?"
     r"(?!(?:under|over|after|ever|never|other|water|weather|corner|summer|winter|silver|river"
     r"|tower|flower|center|centre|paper|later|closer|further|together|rather|either|floor|door"
@@ -53,7 +53,7 @@ _AGENT = re.compile(
     r"|^\s*[A-Z][a-z]+(?:\s+[a-z]+)?\s+[a-z]+(?<!ss)s\b"  # "Rumi turns", "Rumi's eye tracks"
 )
 # A place phrase the scene lexicon may not list ("in a cafe", "at the top of the stairs").
-_PLACE = re.compile(
+_PLACE = lazy(
     r"\b(?:in|at|inside|through|across|along|near|by|under|over|on|into|onto|from)\s+(?:a|an|the)\s+"
 )
 
@@ -105,7 +105,7 @@ def buried_subject(ctx: Context, meta: RuleMeta) -> Iterator[Diagnostic]:
             )
 
 
-_LABELS = re.compile(r"\[[^\[\]\n]{1,80}\]")
+_LABELS = lazy(r"\[[^\[\]\n]{1,80}\]")
 
 
 def _late_subject(a: Analysis, limit: int) -> Hit | None:
@@ -129,7 +129,7 @@ def _late_subject(a: Analysis, limit: int) -> Hit | None:
 
 # -- KP405 / KP406: emphasis ------------------------------------------------------------------
 
-_PLUS_RUN = re.compile(r"\+{2,}")
+_PLUS_RUN = lazy(r"\+{2,}")
 
 
 class _Marker:
@@ -300,7 +300,7 @@ def emphasis_overuse(ctx: Context, meta: RuleMeta) -> Iterator[Diagnostic]:
 
 # -- KP407 --------------------------------------------------------------------------------------
 
-_WEIGHT = re.compile(
+_WEIGHT = lazy(
     r"\((?P<w1>[^()\n:]{1,60}):\s*-?\d+(?:\.\d+)?\)"
     r"|\(\((?P<w2>[^()\n]{1,60})\)\)"
     r"|\[\[(?P<w3>[^\[\]\n]{1,60})\]\]"
@@ -355,7 +355,7 @@ def _tag(ctx: Context, meta: RuleMeta, a: Analysis, first: Hit, last: Hit) -> Di
 
 # -- KP408 --------------------------------------------------------------------------------------
 
-_WORDS = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")
+_WORDS = lazy(r"[^\W_]+(?:['’][^\W_]+)*")
 _STOP = frozenset(
     [
         "a",
@@ -447,20 +447,20 @@ def _first_repeat(a: Analysis, lo: int, hi: int, size: int) -> tuple[int, int] |
     return None
 
 
-_PIECE = re.compile(r"[^\W_]+(?:['’][^\W_]+)*|\[[^\[\]\n]*\]|[\"“”「」.!?;:\n()]")
+_PIECE = lazy(r"[^\W_]+(?:['’][^\W_]+)*|\[[^\[\]\n]*\]|[\"“”「」.!?;:\n()]")
 
 
 # -- KP409 --------------------------------------------------------------------------------------
 
 _SCRIPTS = {
-    "CJK": re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uff66-\uff9f]+"),
-    "Cyrillic": re.compile(r"[\u0400-\u04ff]+"),
-    "Arabic": re.compile(r"[\u0600-\u06ff]+"),
-    "Devanagari": re.compile(r"[\u0900-\u097f]+"),
-    "Thai": re.compile(r"[\u0e00-\u0e7f]+"),
+    "CJK": lazy(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uff66-\uff9f]+"),
+    "Cyrillic": lazy(r"[\u0400-\u04ff]+"),
+    "Arabic": lazy(r"[\u0600-\u06ff]+"),
+    "Devanagari": lazy(r"[\u0900-\u097f]+"),
+    "Thai": lazy(r"[\u0e00-\u0e7f]+"),
 }
-_LATIN = re.compile(r"[A-Za-z\u00c0-\u024f]+")
-_ANY_FOREIGN = re.compile(
+_LATIN = lazy(r"[A-Za-z\u00c0-\u024f]+")
+_ANY_FOREIGN = lazy(
     "[\u0400-\u04ff\u0600-\u06ff\u0900-\u097f\u0e00-\u0e7f\u3040-\u30ff\u3400-\u4dbf"
     "\u4e00-\u9fff\uac00-\ud7af\uff66-\uff9f]"
 )
@@ -513,4 +513,4 @@ def _longest_foreign_run(a: Analysis, main: str, min_run: int) -> tuple[int, int
     return None
 
 
-_LATIN_RUN = re.compile(r"[A-Za-z][A-Za-z'\-]*(?:[\s,]+[A-Za-z][A-Za-z'\-]*){3,}")
+_LATIN_RUN = lazy(r"[A-Za-z][A-Za-z'\-]*(?:[\s,]+[A-Za-z][A-Za-z'\-]*){3,}")
