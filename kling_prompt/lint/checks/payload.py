@@ -11,9 +11,11 @@ from __future__ import annotations
 import base64
 import binascii
 import difflib
+import functools
 import io
 import json
 import math
+import re
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -154,6 +156,12 @@ def nested_objects(
 
 def suggest_endpoints(info: EndpointInfo | None, feature: str, limit: int = 3) -> list[str]:
     """Endpoints offering ``feature``: the same mode, family and tier first, newest family next."""
+    return list(_suggest_endpoints(info.id if info is not None else None, feature, limit))
+
+
+@functools.lru_cache(maxsize=512)
+def _suggest_endpoints(endpoint_id: str | None, feature: str, limit: int) -> tuple[str, ...]:
+    info = catalog.get(endpoint_id) if endpoint_id is not None else None
     if feature == "motion-control":
         found = catalog.endpoints(mode="motion-control")
     else:
@@ -172,7 +180,7 @@ def suggest_endpoints(info: EndpointInfo | None, feature: str, limit: int = 3) -
             e.id,
         )
 
-    return [e.id for e in sorted(found, key=rank)[:limit]]
+    return tuple(e.id for e in sorted(found, key=rank)[:limit])
 
 
 def feature_claim(info: EndpointInfo, name: str, value: Any) -> str | None:
@@ -682,6 +690,9 @@ def _bounds(field: FieldInfo) -> str:
     return ""
 
 
+_PLAIN_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_\-]*")
+
+
 def suggest_fields(info: EndpointInfo, name: str) -> list[str]:
     """This endpoint's names for the input ``name`` stands for elsewhere, or close spellings."""
     out: list[str] = []
@@ -706,7 +717,7 @@ def unknown_field(ctx: Context, meta: RuleMeta) -> Iterator[Diagnostic]:
     for key, value in args.items():
         if key in info.fields or feature_claim(info, key, value) is not None:
             continue
-        yield _unknown(ctx, meta, info, key, value, suggest_fields(info, key), name)
+        yield _unknown(ctx, meta, info, "", key, value, suggest_fields(info, key), name)
     for path, type_name, obj in nested_objects(info, args):
         fields = _type_fields(type_name)
         if fields is None:
@@ -717,28 +728,28 @@ def unknown_field(ctx: Context, meta: RuleMeta) -> Iterator[Diagnostic]:
             if key == "voice_id" and not info.capabilities.has("voices") and given(obj[key]):
                 continue  # KP111: voices on a model without voice support
             close = difflib.get_close_matches(key, list(fields), n=2, cutoff=0.75)
-            yield _unknown(ctx, meta, info, f"{path}.{key}", obj[key], close, name, obj, fields)
+            yield _unknown(ctx, meta, info, f"{path}.", key, obj[key], close, name, obj, fields)
 
 
 def _unknown(
     ctx: Context,
     meta: RuleMeta,
     info: EndpointInfo,
-    path: str,
+    parent: str,
+    key: str,
     value: Any,
     suggestions: list[str],
     name: str,
     siblings: Mapping[str, Any] | None = None,
     fields: Mapping[str, FieldInfo] | None = None,
 ) -> Diagnostic:
-    key = path.rsplit(".", 1)[-1]
+    path = parent + key
     nested = fields is not None
     known = fields if fields is not None else info.fields
     removed = None if nested else info.removed_fields.get(key)
     why = f" (it was removed from this endpoint on {removed})" if removed else ""
     if key == "duration" and not nested and info.capabilities.output_seconds == "input":
         why = " (the output length follows the input video)"
-    parent = path[: len(path) - len(key)]
     present = siblings if siblings is not None else ctx.arguments
     delete = Fix(f"Remove {path}", [_delete(path)], safe=False)
     if len(suggestions) == 1 and "[" not in suggestions[0]:
@@ -755,11 +766,12 @@ def _unknown(
     else:
         hint = f" Remove it; {name} accepts: {', '.join(known)}."
         fix = delete
+    plain = _PLAIN_KEY.fullmatch(key) is not None  # "a.b" or "x[0]" is no field path
     return ctx.report(
         meta,
         f"{name} has no input `{path}`{why}; fal ignores or rejects it.{hint}",
-        field=path,
-        fix=fix,
+        field=path if plain else None,
+        fix=fix if plain else None,
     )
 
 
