@@ -96,12 +96,20 @@ def compile_lexicons(lexicons: Mapping[str, Mapping[str, Any]]) -> dict[str, Any
                     if inner:
                         total |= inner
         merged[phrase] = sorted(total)
-    pattern = trie_pattern(merged)
+    # Phrases that start with a letter or digit are found after a word boundary, which lets the
+    # regex engine skip straight to candidate first characters; the few that start with
+    # punctuation (``<<<element_1>>>``) get a second pattern, run only when it can match.
+    words = [p for p in merged if p[:1].isalnum() or p[:1] == "_"]
+    others = [p for p in merged if not (p[:1].isalnum() or p[:1] == "_")]
+    pattern = r"\b" + trie_body(words) + r"(?![\w])" if words else r"(?!x)x"
+    extra = r"(?<![\w@+])" + trie_body(others) + r"(?![\w])" if others else None
     return {
         "keys": merged,
         "replacements": replacements,
         "pattern": pattern,
         "program": regex_program(pattern),
+        "extra": extra,
+        "extra_first": sorted({p[0] for p in others}),
     }
 
 
@@ -149,8 +157,8 @@ def load_regex(pattern: str, program: Mapping[str, Any] | None) -> re.Pattern[st
     return re.compile(pattern)
 
 
-def trie_pattern(phrases: Iterable[str]) -> str:
-    """A regex source matching any phrase at word boundaries, shaped as a trie for speed."""
+def trie_body(phrases: Iterable[str]) -> str:
+    """A regex source matching any of the phrases, shaped as a trie so matching stays cheap."""
     trie: dict[str, Any] = {}
     for phrase in phrases:
         node = trie
@@ -177,13 +185,17 @@ def trie_pattern(phrases: Iterable[str]) -> str:
             body = body + "?" if body.startswith("(?:") else "(?:" + body + ")?"
         return body
 
-    return r"(?<![\w@+])" + build(trie) + r"(?![\w])"
+    return build(trie)
+
+
+def _start(hit: Hit) -> int:
+    return hit.start
 
 
 class Matcher:
     """Finds every lexicon phrase in a lowercased text in one regex pass."""
 
-    __slots__ = ("_keys", "_pattern", "_replacements")
+    __slots__ = ("_extra", "_extra_first", "_extra_source", "_keys", "_pattern", "_replacements")
 
     def __init__(self, compiled: Mapping[str, Any]) -> None:
         self._keys: dict[str, tuple[str, ...]] = {
@@ -191,20 +203,43 @@ class Matcher:
         }
         self._replacements: dict[str, str] = dict(compiled.get("replacements") or {})
         self._pattern = load_regex(compiled["pattern"], compiled.get("program"))
+        self._extra_source: str | None = compiled.get("extra")
+        self._extra_first: tuple[str, ...] = tuple(compiled.get("extra_first") or ())
+        self._extra: re.Pattern[str] | None = None
 
     def find(self, lower: str) -> list[Hit]:
-        hits = []
-        keys = self._keys
-        for m in self._pattern.finditer(lower):
-            phrase = m.group()
-            found = keys.get(phrase)
-            if found is None:
-                phrase = _SEPARATORS.sub(" ", phrase)
-                found = keys.get(phrase)
-                if found is None:
-                    continue
-            hits.append(Hit(m.start(), m.end(), phrase, found, self._replacements.get(phrase)))
+        hits: list[Hit] = []
+        search = self._pattern.search
+        pos = 0
+        end = len(lower)
+        while pos < end:
+            m = search(lower, pos)
+            if m is None:
+                break
+            start = m.start()
+            # A phrase right after "@" or "+" belongs to a token (@Element1, ++term++).
+            if start and lower[start - 1] in "@+":
+                pos = start + 1
+                continue
+            self._hit(hits, m)
+            pos = m.end() if m.end() > start else start + 1
+        if self._extra_source is not None and any(c in lower for c in self._extra_first):
+            if self._extra is None:
+                self._extra = re.compile(self._extra_source)
+            for m in self._extra.finditer(lower):
+                self._hit(hits, m)
+            hits.sort(key=_start)
         return hits
+
+    def _hit(self, hits: list[Hit], m: re.Match[str]) -> None:
+        phrase = m.group()
+        found = self._keys.get(phrase)
+        if found is None:
+            phrase = _SEPARATORS.sub(" ", phrase)
+            found = self._keys.get(phrase)
+            if found is None:
+                return
+        hits.append(Hit(m.start(), m.end(), phrase, found, self._replacements.get(phrase)))
 
     def phrases(self, key: str) -> list[str]:
         """Every phrase that carries ``key`` (for docs and tests)."""
