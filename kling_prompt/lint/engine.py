@@ -328,7 +328,8 @@ def place(diag: Diagnostic, request: Request) -> None:
 
 
 def _parent(path: str) -> str:
-    if path.endswith("]"):
+    """The parent of a field path (``elements[0].url`` -> ``elements[0]`` -> ``elements``)."""
+    if path.endswith("]") and "[" in path:
         return path[: path.rindex("[")]
     if "." in path:
         return path.rsplit(".", 1)[0]

@@ -313,6 +313,17 @@ def _payload(
         positions = locate(text)
     except (ValueError, IndexError, AssertionError):
         positions = {}
+    endpoint_at = positions.get("endpoint") or positions.get("model")
+    if endpoint_at is not None:
+        line, column = line_column(text, endpoint_at.offset)
+        smap.add(
+            Span(
+                "endpoint",
+                0,
+                0,
+                Origin("endpoint", path=loaded.path, line=line + base_line - 1, column=column),
+            )
+        )
     for key, located in positions.items():
         if not key.startswith("arguments.") and key != "arguments":
             continue

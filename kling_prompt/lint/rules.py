@@ -264,9 +264,9 @@ class Context:
         return None
 
     @property
-    def capabilities(self) -> dict[str, Any]:
-        caps = getattr(self.info, "capabilities", None)
-        return caps if isinstance(caps, dict) else {}
+    def capabilities(self) -> Any:
+        """The endpoint's catalog capabilities, or ``None`` when the endpoint is unknown."""
+        return getattr(self.info, "capabilities", None)
 
     def option(self, meta: RuleMeta, name: str, default: Any = None) -> Any:
         """A rule option, with the user's config taking precedence over the rule file."""

@@ -283,3 +283,22 @@ def test_required_directive_is_an_expectation() -> None:
     unmet = linter.lint(short, directives=[Directive("file", ["KP101"], None, required=True)])
     assert [(d.code, d.severity) for d in unmet] == [("KP004", "error")]
     assert "expected KP101" in unmet[0].message
+
+
+def test_unknown_endpoint_points_at_the_endpoint_key(tmp_path: Path) -> None:
+    path = tmp_path / "job.json"
+    path.write_text(
+        '{\n  "endpoint": "fal-ai/kling-video/v9/pro/text-to-video",\n  "arguments": {"prompt": "A fox."}\n}\n',
+        encoding="utf-8",
+    )
+    loaded = load(str(path), config=Config())
+    diag = next(d for d in Linter().lint(loaded.items[0].request) if d.field == "endpoint")
+    assert (diag.line, diag.column) == (2, 15)
+
+
+def test_odd_argument_keys_do_not_break_positions() -> None:
+    assert "KP006" not in codes(
+        lint_payload(
+            "fal-ai/kling-video/v3/pro/text-to-video", {"]": 1, "a[": 2, "prompt": "A fox."}
+        )
+    )
