@@ -25,6 +25,27 @@ COMMAND_MODULES = (
     "craft_cmd",
 )
 
+# Which module defines each command, so that running one command builds only its parser (a
+# test checks this table against what the modules register).
+COMMAND_OWNERS = {
+    "lint": "lint_cmd",
+    "rule": "rules_cmd",
+    "rules": "rules_cmd",
+    "render": "render_cmd",
+    "endpoints": "catalog_cmd",
+    "endpoint": "catalog_cmd",
+    "schema": "catalog_cmd",
+    "new": "library_cmd",
+    "price": "library_cmd",
+    "run": "run_cmd",
+    "jobs": "run_cmd",
+    "resume": "run_cmd",
+    "cancel": "run_cmd",
+    "troubleshoot": "craft_cmd",
+    "stages": "craft_cmd",
+    "presets": "craft_cmd",
+}
+
 EXIT_OK = 0
 EXIT_FAILURE = 1
 EXIT_USAGE = 2
@@ -37,7 +58,8 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The argument parser; with ``command``, only that command's module is loaded."""
     from kling_prompt import __version__
 
     parser = _Parser(
@@ -49,7 +71,8 @@ def build_parser() -> argparse.ArgumentParser:
         "-v", "--verbose", action="store_true", help="show tracebacks for internal errors"
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
-    for name in COMMAND_MODULES:
+    owner = COMMAND_OWNERS.get(command or "")
+    for name in (owner,) if owner else COMMAND_MODULES:
         qualified = f"{__name__}.{name}"
         if importlib.util.find_spec(qualified) is None:
             continue
@@ -62,8 +85,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the console script; returns the exit code."""
     from kling_prompt.errors import KlingPromptError
 
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    command = next((a for a in arguments if not a.startswith("-")), None)
+    parser = build_parser(command)
+    args = parser.parse_args(arguments)
     if not getattr(args, "command", None):
         parser.print_help(sys.stderr)
         return EXIT_USAGE

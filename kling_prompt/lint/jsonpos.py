@@ -8,11 +8,11 @@ line and column in the file.
 
 from __future__ import annotations
 
-import re
+from kling_prompt.lint.lazyre import lazy
 
-_WS = re.compile(r"[ \t\n\r]*")
-_PLAIN = re.compile(r'[^"\\]*')
-_NUMBER = re.compile(r"-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][-+]?\d+)?")
+_WS = lazy(r"[ \t\n\r]*")
+_PLAIN = lazy(r'[^"\\]*')
+_NUMBER = lazy(r"-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][-+]?\d+)?")
 _ESCAPES = {'"': '"', "\\": "\\", "/": "/", "b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t"}
 
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import difflib
 import functools
 import io
 import json
@@ -81,7 +80,9 @@ def nearest(value: Any, options: Sequence[Any]) -> Any | None:
     folded = {str(o).lower(): o for o in options}
     if text in folded:
         return folded[text]
-    found = difflib.get_close_matches(text, list(folded), n=1, cutoff=0.5)
+    from difflib import get_close_matches
+
+    found = get_close_matches(text, list(folded), n=1, cutoff=0.5)
     return folded[found[0]] if found else None
 
 
@@ -534,7 +535,9 @@ def _unknown_endpoint(ctx: Context, meta: RuleMeta) -> Iterator[Diagnostic]:
     known = catalog.endpoint_ids()
     if wanted in known:
         return
-    close = difflib.get_close_matches(wanted, known, n=3, cutoff=0.5)
+    from difflib import get_close_matches
+
+    close = get_close_matches(wanted, known, n=3, cutoff=0.5)
     hint = (
         f"; did you mean {' or '.join(close)}?"
         if close
@@ -702,7 +705,9 @@ def suggest_fields(info: EndpointInfo, name: str) -> list[str]:
             if target and target != name and target not in out:
                 out.append(target)
     if not out:
-        out = difflib.get_close_matches(name, list(info.fields), n=2, cutoff=0.75)
+        from difflib import get_close_matches
+
+        out = get_close_matches(name, list(info.fields), n=2, cutoff=0.75)
     return out
 
 
@@ -727,7 +732,9 @@ def unknown_field(ctx: Context, meta: RuleMeta) -> Iterator[Diagnostic]:
                 continue
             if key == "voice_id" and not info.capabilities.has("voices") and given(obj[key]):
                 continue  # KP111: voices on a model without voice support
-            close = difflib.get_close_matches(key, list(fields), n=2, cutoff=0.75)
+            from difflib import get_close_matches
+
+            close = get_close_matches(key, list(fields), n=2, cutoff=0.75)
             yield _unknown(ctx, meta, info, f"{path}.", key, obj[key], close, name, obj, fields)
 
 
