@@ -5,7 +5,9 @@ The corpus lives in ``../shared/corpus/real_prompts.jsonl`` beside the project (
 reference-to-video)", none); this picks the endpoint of the same family and mode, and supplies
 placeholder media for the inputs the mode requires, so payload rules judge the prompt, not a
 missing URL. References written in the prompt (``@Image2``, ``@Element1``) get as many
-placeholders as they name, as they had when the prompt was written.
+placeholders as they name, time marks ("at the 8-second mark") get the shortest allowed duration
+that contains them, and a negative prompt is sent only where the endpoint has the field: the
+request the prompt was written for.
 """
 
 from __future__ import annotations
@@ -16,6 +18,8 @@ import re
 from pathlib import Path
 from typing import Any
 
+from kling_prompt.catalog import data as catalog
+from kling_prompt.lint.text import Analysis
 from kling_prompt.request import Request
 
 HERE = Path(__file__).resolve().parent
@@ -84,7 +88,7 @@ def request_for(record: dict[str, Any]) -> Request:
             if family == "o1"
             else "fal-ai/kling-video/o3/pro/reference-to-video"
         )
-        images = max(refs.get("Image", 0), 0 if refs else 1)
+        images = refs.get("Image", 0)
         if images:
             args["image_urls"] = [IMAGE] * images
         if refs.get("Element"):
@@ -92,6 +96,16 @@ def request_for(record: dict[str, Any]) -> Request:
                 {"frontal_image_url": IMAGE, "reference_image_urls": [IMAGE]}
                 for _ in range(refs["Element"])
             ]
+    info = catalog.get(endpoint)
+    if "negative_prompt" in args and not info.accepts("negative_prompt"):
+        del args["negative_prompt"]
+    marks = [seconds for seconds, _, _ in Analysis(prompt).time_marks]
+    durations = info.capabilities.durations or []
+    if marks and durations:
+        longest = max(marks)
+        fitting = [d for d in durations if float(d) >= longest]
+        if fitting and float(fitting[0]) > float(info.capabilities.duration_default or 5):
+            args["duration"] = info.duration_value(fitting[0])
     return Request(endpoint, args, mode=mode, record=record.get("id"))
 
 

@@ -49,12 +49,15 @@ def main() -> int:
             seen.add(d.code)
         prompts_hit.update(seen)
     review = json.loads(REVIEW.read_text(encoding="utf-8")) if REVIEW.is_file() else {}
+    review.pop("_about", None)
     print(f"{len(rows)} real prompts, each sent to a matching endpoint\n")
-    print(f"{'code':<7} {'severity':<8} {'prompts':>7} {'share':>6}  right of 20 sampled")
+    print(f"{'code':<7} {'severity':<8} {'prompts':>7} {'share':>6}  right of (up to) 20 sampled")
     for code in sorted(hits):
         share = prompts_hit[code] / len(rows)
         judged = review.get(code)
         verdict = f"{judged['right']}/{judged['sampled']}" if judged else "not reviewed"
+        if judged and judged.get("note"):
+            verdict += f"  ({judged['note']})"
         flag = "  > 10%" if share > 0.10 else ""
         print(
             f"{code:<7} {severity[code]:<8} {prompts_hit[code]:>7} {share:>6.1%}  {verdict}{flag}"
