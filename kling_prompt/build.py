@@ -10,10 +10,12 @@ Builders are immutable: every call returns a new builder and leaves the one it w
 unchanged, so a partly built prompt can be shared as a base for variants. The copy is shallow,
 which is safe because every value a builder holds is immutable (strings, tuples, frozen models).
 
-Nothing is validated until ``.spec()`` (or ``.render()`` / ``.text()``): the whole spec is checked
+Most problems are found at ``.spec()`` (or ``.render()`` / ``.text()``): the whole spec is checked
 at once and every problem is reported as one :class:`~kling_prompt.errors.SpecError` naming the
-field. The motion-control builder has no ``.motion()`` at all, since there the reference video
-defines the motion.
+field. The craft helpers (``.preset()``, ``.replace()``, ``.reference_duration()``, the
+motion-control layers...) refuse a bad call at once, so the error points at the call that caused
+it. ``.render()`` also refuses time marks outside the clip (rule KP804). The motion-control
+builder has no ``.motion()`` at all, since there the reference video defines the motion.
 """
 
 from __future__ import annotations
@@ -21,12 +23,15 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from kling_prompt.errors import SpecError
 from kling_prompt.spec import (
     AspectRatio,
     Camera,
     CameraPreset,
     DialogueLine,
+    EditOp,
     Element,
+    IntendedUse,
     Link,
     Motion,
     Orientation,
@@ -38,6 +43,7 @@ from kling_prompt.spec import (
     TimedEvent,
     Voice,
     load_spec,
+    spec_error,
 )
 
 if TYPE_CHECKING:
@@ -205,6 +211,38 @@ class _Builder:
         """Send to this exact fal endpoint id instead of routing."""
         return self._with(endpoint=endpoint_id)
 
+    # ----------------------------------------------------------------- craft
+
+    def preset(self: _B, *names: str) -> _B:
+        """Apply style presets (``"anime"``, ``"35mm-film"``, ``"shallow-dof"``...).
+
+        The presets are listed in ``templates/presets/styles.yaml``. Presets that contradict each
+        other or the style already given (anime and photorealistic, black-and-white and vibrant
+        colour) raise :class:`SpecError` naming both.
+        """
+        if not names:
+            raise SpecError("preset: name at least one preset, e.g. .preset('anime')")
+        old = tuple(dict(self._data.get("style") or {}).get("presets", ()))
+        fresh = tuple(n for n in dict.fromkeys(names) if n not in old)
+        builder = self._component("style", None, presets=fresh)
+        _check_model(Style, builder._data["style"], "style")
+        return builder
+
+    def consistency(self: _B, *keys: str) -> _B:
+        """Add temporal consistency phrases ("consistent lighting", "steady camera", ...).
+
+        ``keys`` pick some of ``lighting``, ``camera``, ``motion``, ``transitions`` and
+        ``appearance``; with none, all of them are added.
+        """
+        from kling_prompt.craft.data import pick
+
+        return self._stability(pick("consistency", keys, call="consistency"))
+
+    def _stability(self: _B, phrases: Iterable[str]) -> _B:
+        current = tuple(self._data.get("stability", ()))
+        added = tuple(p for p in phrases if p not in current)
+        return self._with(stability=current + added)
+
     # ----------------------------------------------------------------- results
 
     def spec(self) -> PromptSpec:
@@ -213,9 +251,12 @@ class _Builder:
 
     def render(self) -> Request:
         """The request as it will be sent: endpoint, arguments and source map."""
+        from kling_prompt.craft.checks import check_time_marks
         from kling_prompt.rendering import render
 
-        return render(self.spec())
+        request = render(self.spec())
+        check_time_marks(request)
+        return request
 
     def text(self) -> str:
         """The prompt text (multi-shot: one line per shot)."""
@@ -267,6 +308,26 @@ class _Generating(_Builder):
     def event(self: _G, at_seconds: float, description: str) -> _G:
         """Add a timed change, rendered "At the 3-second mark, ..." (lighting choreography)."""
         return self.motion(events=[(at_seconds, description)])
+
+    def lighting_change(self: _G, at: float, description: str) -> _G:
+        """Change the light at a moment of the clip (lighting choreography).
+
+        Rendered "At the 3-second mark, sunlight breaks through the clouds"; a mark after the
+        end of the clip is refused by ``.render()`` (KP804).
+        """
+        return self.motion(events=[(at, description)])
+
+    def physics(self: _G, *phrases: str) -> _G:
+        """Add physics-aware descriptions: stock keys (``fabric``, ``hair``, ``water``,
+        ``smoke``, ``dust``, ``weight``) or your own sentences."""
+        from kling_prompt.craft.data import phrases as stock
+
+        if not phrases:
+            raise SpecError("physics: give a key (fabric, hair, ...) or a description")
+        table = stock("physics")
+        texts = tuple(table.get(p, p) for p in phrases)
+        current = tuple(self._data.get("physics", ()))
+        return self._with(physics=current + tuple(t for t in texts if t not in current))
 
     def voice(self: _G, voice_id: str | Voice, *, speaker: str | None = None) -> _G:
         """Add a voice (``<<<voice_1>>>``, ...); ``speaker`` tags that speaker's lines with it."""
@@ -372,6 +433,63 @@ class Prompt(_Generating):
         """Keep the input video's sound (video edit)."""
         return self._with(keep_sound=keep)
 
+    def still_background(self) -> Prompt:
+        """Keep the background still: "background remains motionless, only the character
+        moves" (text- and image-to-video)."""
+        return self._unwanted_motion("still_background")
+
+    def static_environment(self) -> Prompt:
+        """Limit motion to the subject: "static environment, all motion limited to the
+        subject" (text- and image-to-video)."""
+        return self._unwanted_motion("static_environment")
+
+    def _unwanted_motion(self, key: str) -> Prompt:
+        from kling_prompt.craft.data import phrases
+
+        mode = self._data["mode"]
+        if mode not in ("text-to-video", "image-to-video"):
+            raise SpecError(
+                f"stability: .{key}() limits generated motion in text- or image-to-video, not "
+                f"{mode}; start from Prompt.text_to_video() or Prompt.image_to_video(image)"
+            )
+        return self._stability([phrases("unwanted_motion")[key]])
+
+    def replace(
+        self, target: str, with_: str | None = None, *, image: int | str | None = None
+    ) -> Prompt:
+        """Replace only ``target`` in the input video ("Replace only the sky in @Video1 with a
+        stormy sunset"). ``image`` is a reference image index (1-based) or a URL to add, shown
+        as ``@Image1``."""
+        return self._edit_op("replace", target, with_, image)
+
+    def modify(self, target: str, change: str, *, image: int | str | None = None) -> Prompt:
+        """Modify only ``target`` in the input video ("Modify only the outfit in @Video1 to a
+        red leather jacket")."""
+        return self._edit_op("modify", target, change, image)
+
+    def preserve(self, *things: str) -> Prompt:
+        """What an edit keeps: "... while keeping the foreground unchanged"."""
+        self._require_video("preserve")
+        return self.keep(*things)
+
+    def _require_video(self, call: str) -> None:
+        mode = self._data["mode"]
+        if mode != "video-edit" or not self._data.get("video"):
+            raise SpecError(
+                f"edits: .{call}() is edit language and needs an input video to edit, but "
+                f"{mode} has none; start from Prompt.video_edit(video)"
+            )
+
+    def _edit_op(self, action: str, target: str, to: str | None, image: int | str | None) -> Prompt:
+        self._require_video(action)
+        builder = self
+        if isinstance(image, str):
+            builder = builder.image(image)
+            image = len(builder._data["reference_images"])
+        op = _merge(None, action=action, target=target, to=to, image=image)
+        _check_model(EditOp, op, f"edits[{len(self._data.get('edits', ()))}]")
+        return builder._with(edits=(*builder._data.get("edits", ()), op))
+
     def shot(
         self,
         duration: int | Shot,
@@ -413,6 +531,94 @@ class MotionControlPrompt(_Builder):
         """Keep the reference video's sound (default on fal: kept)."""
         return self._with(keep_sound=keep)
 
+    def identity(self, description: str, *attributes: str) -> MotionControlPrompt:
+        """The character's identity layer (who, hair, outfit); body motion is refused (KP301)."""
+        _refuse_motion({"subject.description": description, "subject.attributes": attributes})
+        return self.subject(description, *attributes)
+
+    def environment(
+        self,
+        environment: str | None = None,
+        *,
+        lighting: str | None = None,
+        time_of_day: str | None = None,
+        weather: str | None = None,
+    ) -> MotionControlPrompt:
+        """The environment layer (place, light, time, weather); body motion is refused."""
+        _refuse_motion(
+            {
+                "scene.environment": environment,
+                "scene.lighting": lighting,
+                "scene.time_of_day": time_of_day,
+                "scene.weather": weather,
+            }
+        )
+        return self.scene(environment, lighting=lighting, time_of_day=time_of_day, weather=weather)
+
+    def style(
+        self,
+        look: str | Style | None = None,
+        *,
+        medium: str | None = None,
+        lens: str | None = None,
+        film: Iterable[str] | str | None = None,
+    ) -> MotionControlPrompt:
+        """The style layer (look, medium, lens, film cues); body motion is refused."""
+        _refuse_motion(
+            {
+                "style.look": look if isinstance(look, str) else None,
+                "style.medium": medium,
+                "style.lens": lens,
+                "style.film": _strings(film),
+            }
+        )
+        return super().style(look, medium=medium, lens=lens, film=film)
+
+    def intended_use(self, use: IntendedUse) -> MotionControlPrompt:
+        """Choose the orientation for the motion: ``dance`` and ``athletics`` follow the video
+        (up to 30 s), ``portrait`` and ``camera-work`` keep the image's pose (up to 10 s)."""
+        from kling_prompt.craft.data import orientation_for
+
+        builder = self._with(intended_use=use, character_orientation=orientation_for(use))
+        builder._check_reference()
+        return builder
+
+    def reference_duration(self, seconds: float) -> MotionControlPrompt:
+        """The reference video's length in seconds, checked against :attr:`duration_cap`."""
+        if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or seconds <= 0:
+            raise SpecError(f"reference_duration: {seconds!r} is not a length in seconds")
+        builder = self._with(reference_duration=seconds)
+        builder._check_reference()
+        return builder
+
+    @property
+    def duration_cap(self) -> float:
+        """The longest reference video the endpoint takes with this orientation (catalog)."""
+        _, limits = self._reference_limits()
+        return limits[self._data["character_orientation"]][1]
+
+    def _reference_limits(self) -> tuple[str, dict[str, tuple[float, float]]]:
+        from kling_prompt.craft.motion import reference_limits
+
+        return reference_limits(
+            family=self._data.get("family"),
+            tier=self._data.get("tier"),
+            endpoint=self._data.get("endpoint"),
+        )
+
+    def _check_reference(self) -> None:
+        seconds = self._data.get("reference_duration")
+        if seconds is None:
+            return
+        from kling_prompt.craft.motion import reference_problem
+
+        endpoint, limits = self._reference_limits()
+        problem = reference_problem(
+            float(seconds), self._data["character_orientation"], limits, endpoint
+        )
+        if problem is not None:
+            raise SpecError(problem)
+
     def __getattr__(self, name: str) -> Any:
         if name in ("motion", "event"):
             raise AttributeError(
@@ -425,6 +631,28 @@ class MotionControlPrompt(_Builder):
                 "image and the reference video (length, sound); use .element() for identity"
             )
         raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+
+
+def _check_model(model: Any, data: Any, path: str) -> None:
+    """Validate one component now, so the call that broke it is the one that fails."""
+    from pydantic import ValidationError
+
+    try:
+        model.model_validate(data)
+    except ValidationError as exc:
+        text = str(spec_error(exc))
+        head = text.split(":", 1)[0]
+        raise SpecError(
+            f"{path}.{text}" if head in model.model_fields else f"{path}: {text}"
+        ) from None
+
+
+def _refuse_motion(fields: Mapping[str, str | Iterable[str] | None]) -> None:
+    from kling_prompt.craft.checks import refuse_motion
+
+    for field, value in fields.items():
+        for i, text in enumerate(_strings(value)):
+            refuse_motion(text, field if isinstance(value, str) else f"{field}[{i}]")
 
 
 def _event(item: TimedEvent | tuple[float, str]) -> Any:

@@ -219,11 +219,17 @@ def _camera_view(camera: Camera | None, p: str) -> dict[str, Any] | None:
 def _style_view(style: Style | None, p: str) -> dict[str, Any] | None:
     if style is None:
         return None
+    presets: list[Field] = []
+    if style.presets:
+        from kling_prompt.craft.styles import resolve
+
+        for i, preset in enumerate(resolve(style.presets)):
+            presets += [Field(text, f"{p}style.presets[{i}]") for text in preset.phrases]
     return {
         "look": _opt(style.look, f"{p}style.look"),
         "medium": _opt(style.medium, f"{p}style.medium"),
         "lens": _opt(style.lens, f"{p}style.lens"),
-        "film": _many(style.film, f"{p}style.film"),
+        "film": _many(style.film, f"{p}style.film") + presets,
     }
 
 
@@ -243,11 +249,20 @@ def _references_view(spec: PromptSpec) -> dict[str, Any]:
 
 
 def _edit_view(spec: PromptSpec) -> dict[str, Any] | None:
-    if spec.edit is None:
+    if spec.edit is None and not spec.edits:
         return None
     return {
-        "instruction": Field(spec.edit, "edit"),
-        "mentions_video": "@Video1" in spec.edit,
+        "instruction": _opt(spec.edit, "edit"),
+        "mentions_video": spec.edit is not None and "@Video1" in spec.edit,
+        "ops": [
+            {
+                "verb": op.action.capitalize(),
+                "target": Field(op.target, f"edits[{i}].target"),
+                "to": _opt(op.to, f"edits[{i}].to"),
+                "image": f"@Image{op.image}" if op.image is not None else None,
+            }
+            for i, op in enumerate(spec.edits)
+        ],
         "keep": _many(spec.keep, "keep"),
     }
 
@@ -264,6 +279,8 @@ def _context(spec: PromptSpec) -> dict[str, Any]:
         "camera": _camera_view(spec.camera, ""),
         "style": _style_view(spec.style, ""),
         "edit": _edit_view(spec),
+        "physics": _many(spec.physics, "physics"),
+        "stability": _many(spec.stability, "stability"),
     }
 
 
@@ -291,6 +308,8 @@ def _shot_context(spec: PromptSpec, index: int, shot: Shot) -> dict[str, Any]:
         "camera": _camera_view(camera, kp),
         "style": _style_view(style, yp),
         "edit": None,
+        "physics": _many(spec.physics, "physics"),
+        "stability": _many(spec.stability, "stability"),
     }
 
 
@@ -500,6 +519,7 @@ class _Target:
     endpoint: str
     roles: Mapping[str, str]
     duration: Callable[[int], str | int]
+    reference_seconds: Mapping[str, Sequence[float]] | None = None
 
 
 # Abstract role -> the spec field that needs it (for error messages).
@@ -645,7 +665,14 @@ def _resolve(spec: PromptSpec, roles: Sequence[str]) -> _Target:
             info = catalog.route(
                 mode=mode, family=spec.family, tier=spec.tier, roles=tuple(roles)
             ).info
-        return _Target(str(info.id), dict(info.roles), info.duration_value)
+        capabilities = getattr(info, "capabilities", None)
+        motion_control = getattr(capabilities, "motion_control", None) or {}
+        return _Target(
+            str(info.id),
+            dict(info.roles),
+            info.duration_value,
+            motion_control.get("reference_seconds"),
+        )
 
     default, table = _FALLBACK[mode]
     if spec.endpoint is None:
@@ -687,6 +714,7 @@ def render(spec: PromptSpec) -> Request:
 
     for role in roles:
         field_for(role)
+    _check_reference_duration(spec, target)
     source_map = SourceMap()
     arguments: dict[str, Any] = {}
     template = _template_name(spec.mode)
@@ -729,6 +757,21 @@ def render(spec: PromptSpec) -> Request:
     return Request(
         target.endpoint, arguments, source_map=source_map, mode=_base_mode(spec), spec=spec
     )
+
+
+def _check_reference_duration(spec: PromptSpec, target: _Target) -> None:
+    """Refuse a motion-control reference video outside the endpoint's range for the orientation."""
+    seconds = spec.reference_duration
+    if seconds is None or target.reference_seconds is None or spec.character_orientation is None:
+        return
+    from kling_prompt.craft.motion import reference_problem
+    from kling_prompt.errors import SpecError
+
+    problem = reference_problem(
+        seconds, spec.character_orientation, target.reference_seconds, target.endpoint
+    )
+    if problem is not None:
+        raise SpecError(problem)
 
 
 def _media_arguments(spec: PromptSpec, target: _Target) -> Iterable[tuple[str, Any]]:

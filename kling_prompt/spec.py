@@ -27,6 +27,7 @@ from pydantic import (
     ConfigDict,
     Field,
     NonNegativeFloat,
+    PositiveFloat,
     PositiveInt,
     ValidationError,
     model_validator,
@@ -54,6 +55,8 @@ AspectRatio = Literal["16:9", "9:16", "1:1", "auto"]
 CameraPreset = Literal["down_back", "forward_up", "right_turn_forward", "left_turn_forward"]
 Orientation = Literal["image", "video"]
 Link = Literal["then", "immediately"]
+IntendedUse = Literal["dance", "athletics", "portrait", "camera-work"]
+EditAction = Literal["replace", "modify"]
 
 MAX_VOICES = 2
 MAX_SHOTS = 6
@@ -199,12 +202,18 @@ class Motion(_Model):
 
 
 class Style(_Model):
-    """The look: rendered last, after the content it styles."""
+    """The look: rendered last, after the content it styles.
+
+    ``presets`` names style presets from ``templates/presets/styles.yaml`` (``anime``,
+    ``35mm-film``, ``shallow-dof``...); presets that contradict each other or the rest of the
+    style are refused.
+    """
 
     look: Text | None = None
     medium: Text | None = None
     lens: Text | None = None
     film: tuple[Text, ...] = ()
+    presets: tuple[Text, ...] = ()
 
     @model_validator(mode="before")
     @classmethod
@@ -213,8 +222,14 @@ class Style(_Model):
 
     @model_validator(mode="after")
     def _not_empty(self) -> Style:
-        if not (self.look or self.medium or self.lens or self.film):
-            raise ValueError("give at least one of look, medium, lens or film")
+        if not (self.look or self.medium or self.lens or self.film or self.presets):
+            raise ValueError("give at least one of look, medium, lens, film or presets")
+        if self.presets:
+            from kling_prompt.craft.styles import style_problems
+
+            problems = style_problems(self)
+            if problems:
+                raise ValueError("\n".join(problems))
         return self
 
 
@@ -264,6 +279,25 @@ class Element(_Model):
     def _has_media(self) -> Element:
         if not (self.frontal_image_url or self.reference_image_urls or self.video_url):
             raise ValueError("give a frontal_image_url, reference_image_urls or a video_url")
+        return self
+
+
+class EditOp(_Model):
+    """One masked change of a video edit: replace or modify only ``target``.
+
+    ``to`` is what the target becomes; ``image`` (1-based) points at the reference image that
+    shows it, rendered as ``@Image1``.
+    """
+
+    action: EditAction
+    target: Text
+    to: Text | None = None
+    image: PositiveInt | None = None
+
+    @model_validator(mode="after")
+    def _has_result(self) -> EditOp:
+        if self.to is None and self.image is None:
+            raise ValueError(f"{self.action}: say what the target becomes (to) or give an image")
         return self
 
 
@@ -397,6 +431,9 @@ _NON_TEXT_KEYS = frozenset(
         "url",
         "control",
         "link",
+        "presets",
+        "action",
+        "intended_use",
     }
 )
 
@@ -414,7 +451,10 @@ class PromptSpec(_Model):
     emphasis: tuple[Term, ...] = ()
     negative_prompt: Text | None = None
     edit: Text | None = None
+    edits: tuple[EditOp, ...] = ()
     keep: tuple[Text, ...] = ()
+    physics: tuple[Text, ...] = ()
+    stability: tuple[Text, ...] = ()
     shots: tuple[Shot, ...] = ()
     voices: tuple[Voice, ...] = ()
     elements: tuple[Element, ...] = ()
@@ -425,6 +465,8 @@ class PromptSpec(_Model):
     video: Url | None = None
     character_orientation: Orientation | None = None
     keep_sound: bool | None = None
+    intended_use: IntendedUse | None = None
+    reference_duration: PositiveFloat | None = None
     duration: PositiveInt | None = None
     aspect_ratio: AspectRatio | None = None
     generate_audio: bool | None = None
@@ -500,13 +542,44 @@ def _combination_problems(spec: PromptSpec) -> Iterator[str]:
             yield f"dialogue: {mode} does not generate speech; remove the dialogue"
         if spec.voices:
             yield f"voices: {mode} does not generate speech; remove the voices"
-    if mode == "video-edit" and spec.edit is None:
+    if mode == "video-edit" and spec.edit is None and not spec.edits:
         yield "edit: video-edit mode needs the edit instruction; call .edit('replace the sky ...')"
     if mode != "video-edit":
         if spec.edit is not None:
             yield f"edit: only used in video-edit mode, not {mode}; use Prompt.video_edit(video)"
+        if spec.edits:
+            yield (
+                f"edits: edit language needs an input video to edit, and {mode} has none; "
+                "start from Prompt.video_edit(video)"
+            )
         if spec.keep:
             yield f"keep: only used in video-edit mode, not {mode}; use Prompt.video_edit(video)"
+    for i, op in enumerate(spec.edits):
+        if op.image is not None and op.image > len(spec.reference_images):
+            yield (
+                f"edits[{i}].image: refers to @Image{op.image} but the spec has "
+                f"{len(spec.reference_images)} reference image(s); add it with .image(url) "
+                "or pass the URL as image="
+            )
+    if mode == "motion-control" and spec.physics:
+        yield (
+            "physics: in motion-control mode the reference video defines the motion, secondary "
+            "motion included; describe the character, scene and style instead"
+        )
+    if mode != "motion-control":
+        for name in ("intended_use", "reference_duration"):
+            if getattr(spec, name) is not None:
+                yield f"{name}: only used in motion-control mode, not {mode}; remove it"
+    elif spec.intended_use is not None:
+        from kling_prompt.craft.data import orientation_for
+
+        wanted = orientation_for(spec.intended_use)
+        if spec.character_orientation not in (None, wanted):
+            yield (
+                f"character_orientation: {spec.intended_use!r} motion needs {wanted!r} "
+                f"orientation, not {spec.character_orientation!r}; set it to {wanted!r} or "
+                "change intended_use"
+            )
     cameras = [("camera", spec.camera)] + [
         (f"shots[{i}].camera", s.camera) for i, s in enumerate(spec.shots)
     ]
