@@ -1,13 +1,17 @@
-"""``kling-prompt run`` sends prompts to fal; ``kling-prompt jobs`` reads the ledger.
+"""``kling-prompt run`` and ``resume`` send prompts to fal; ``jobs`` and ``cancel`` use the ledger.
 
-``run`` loads the inputs, lints, validates and prices every request, shows the plan with the
-cost of each job and the total, asks before spending (``--yes`` skips the question; without a
-terminal it refuses), then sends the jobs one by one with progress lines, downloads the videos
-and records everything in the ledger. ``--sandbox`` runs the same flow against the built-in
-local fal look-alike: no key, no network, nothing billed.
+``run`` loads the inputs, lints, validates and prices every request, matches each against the
+ledger (reuse a completed identical request, follow one already on fal, re-download a result
+whose file is gone, hold back one that was possibly submitted), shows the plan with the cost of
+each job and the total, asks before spending (``--yes`` skips the question; without a terminal it
+refuses), then runs the jobs ``--concurrency`` at a time with a live display (plain lines when
+not on a terminal), downloads the videos and prints a summary. ``resume`` is the same on the
+same inputs; without inputs it picks up every unfinished job in the ledger. ``--sandbox`` runs
+against the built-in local fal look-alike: no key, no network, nothing billed.
 
-Exit status: 0 when every job completed, 1 when any job failed or was blocked, 2 for usage
-errors (bad flags, missing inputs, unreadable files, no confirmation possible).
+Exit status: 0 when every job completed (or was reused), 1 when any job failed, was blocked,
+skipped or possibly submitted, or the plan is over ``--max-cost``; 2 for usage errors (bad
+flags, missing inputs, unreadable files, no confirmation possible); 130 on Ctrl-C.
 """
 
 from __future__ import annotations
@@ -15,28 +19,32 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from kling_prompt.dispatch import Dispatcher, Prepared, ProgressEvent
+    from kling_prompt.dispatch import Batch, BatchSummary
     from kling_prompt.dispatch.ledger import JobRow
-    from kling_prompt.lint.inputs import Item
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 SANDBOX_LATENCY = 0.6
 SANDBOX_POLL = 0.15
+DEFAULT_CONCURRENCY = 4
 
 
 def register(subparsers: Any) -> None:
     run = subparsers.add_parser(
         "run",
         help="send prompts to fal.ai: plan, confirm, submit, follow, download",
-        description="Lint, validate and price the requests, show the plan and its cost, ask, "
-        "then send them to fal and download the videos. Every job is recorded in the ledger.",
+        description="Lint, validate and price the requests, match them against the ledger, "
+        "show the plan and its cost, ask, then send them to fal (several at a time) and "
+        "download the videos. Every job is recorded in the ledger; run again (or 'resume') "
+        "on the same inputs to pick up after a crash without paying twice.",
     )
     run.add_argument(
         "paths",
@@ -44,45 +52,19 @@ def register(subparsers: Any) -> None:
         metavar="FILE|DIR|JSONL",
         help="payload files (.json, .jsonl, .txt, .prompt) or folders to search",
     )
-    run.add_argument("-y", "--yes", action="store_true", help="do not ask before spending")
-    run.add_argument(
-        "--dry-run", action="store_true", help="show the plan and its cost; send nothing"
+    _send_flags(run)
+    run.set_defaults(func=_run, resume=False)
+
+    resume = subparsers.add_parser(
+        "resume",
+        help="pick up after a crash: follow, fetch and finish jobs from the ledger",
+        description="Like 'run' on the same inputs: completed jobs are skipped (or their file "
+        "downloaded again, free), jobs already on fal are followed instead of resent, and "
+        "jobs never sent are sent. Without inputs, every unfinished job in the ledger.",
     )
-    run.add_argument(
-        "--max-cost",
-        type=_usd,
-        metavar="USD",
-        help="refuse to spend more than this (estimated) in this run; jobs of unknown price "
-        "are then refused too",
-    )
-    run.add_argument("--out", default=".", metavar="DIR", help="where videos go (default: .)")
-    run.add_argument("--force", action="store_true", help="send requests despite lint errors")
-    run.add_argument(
-        "--sandbox",
-        action="store_true",
-        help="run against the built-in local fal sandbox (no key, no network, nothing billed)",
-    )
-    run.add_argument(
-        "--ledger", metavar="PATH", help="ledger file (default: .kling-prompt/ledger.sqlite3)"
-    )
-    run.add_argument(
-        "--timeout",
-        type=_seconds,
-        default=1800.0,
-        metavar="SECONDS",
-        help="cancel a job that has not finished this long after submit (default: 1800)",
-    )
-    run.add_argument(
-        "--poll-interval",
-        type=_seconds,
-        default=None,
-        metavar="SECONDS",
-        help="seconds between status checks (default: 2; 0.15 with --sandbox)",
-    )
-    run.add_argument("--endpoint", help="endpoint for inputs that do not name one (.txt files)")
-    run.add_argument("--config", help="config file (default: the nearest pyproject.toml)")
-    run.add_argument("-q", "--quiet", action="store_true", help="no fal log lines")
-    run.set_defaults(func=_run)
+    resume.add_argument("paths", nargs="*", metavar="FILE|DIR|JSONL", help="the run's inputs")
+    _send_flags(resume)
+    resume.set_defaults(func=_run, resume=True)
 
     jobs = subparsers.add_parser(
         "jobs",
@@ -90,7 +72,19 @@ def register(subparsers: Any) -> None:
         description="List the jobs recorded in the ledger, newest first.",
     )
     _ledger_flag(jobs, argparse.SUPPRESS)
-    jobs.add_argument("--state", help="only jobs in this state (e.g. failed, submitting)")
+    jobs.add_argument(
+        "--state",
+        choices=("planned", "submitting", "queued", "running", "completed", "failed", "cancelled"),
+        help="only jobs in this state (submitting = possibly submitted if it has no request id)",
+    )
+    jobs.add_argument(
+        "--since",
+        type=_since,
+        metavar="WHEN",
+        help="only jobs created since WHEN: an ISO date or time (2025-06-01, "
+        "2025-06-01T12:00) or an age such as 30m, 2h, 1d, 2w",
+    )
+    jobs.add_argument("--endpoint", help="only jobs whose endpoint id contains this text")
     jobs.add_argument("--limit", type=int, default=50, help="how many (default: 50)")
     jobs.add_argument("--output-format", choices=("table", "json"), default="table")
     jobs.set_defaults(func=_jobs, ledger=None)
@@ -100,14 +94,106 @@ def register(subparsers: Any) -> None:
     _ledger_flag(show, argparse.SUPPRESS)
     show.add_argument("--output-format", choices=("text", "json"), default="text")
     show.set_defaults(func=_show)
-    resume = actions.add_parser(
+    resume_one = actions.add_parser(
         "resume", help="follow a job that was interrupted and download its result"
     )
-    resume.add_argument("job_id", type=int, metavar="ID")
-    _ledger_flag(resume, argparse.SUPPRESS)
-    resume.add_argument("--out", default=".", metavar="DIR")
-    resume.add_argument("--timeout", type=_seconds, default=1800.0, metavar="SECONDS")
-    resume.set_defaults(func=_resume)
+    resume_one.add_argument("job_id", type=int, metavar="ID")
+    _ledger_flag(resume_one, argparse.SUPPRESS)
+    resume_one.add_argument("--out", default=".", metavar="DIR")
+    resume_one.add_argument("--timeout", type=_seconds, default=1800.0, metavar="SECONDS")
+    resume_one.set_defaults(func=_resume)
+
+    cancel = subparsers.add_parser(
+        "cancel",
+        help="cancel queued or running jobs on fal and record it in the ledger",
+        description="Cancel jobs on fal through fal-client (a job fal already finished is "
+        "reported, not cancelled) and record the outcome in the ledger.",
+    )
+    cancel.add_argument("job_ids", nargs="*", type=int, metavar="ID", help="ledger job ids")
+    cancel.add_argument(
+        "--all-running", action="store_true", help="every queued or running job in the ledger"
+    )
+    _ledger_flag(cancel, None)
+    cancel.set_defaults(func=_cancel)
+
+
+def _send_flags(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("-y", "--yes", action="store_true", help="do not ask before spending")
+    parser.add_argument(
+        "--dry-run", action="store_true", help="show the plan and its cost; send nothing"
+    )
+    parser.add_argument(
+        "--concurrency",
+        type=_positive,
+        metavar="N",
+        help=f"jobs on fal at once (default: config 'concurrency', else {DEFAULT_CONCURRENCY})",
+    )
+    parser.add_argument(
+        "--max-cost",
+        type=_usd,
+        metavar="USD",
+        help="whole-run budget (estimates; config 'max-cost'): an over-budget plan sends "
+        "nothing, and no job is sent once completed plus in-flight jobs would cross it; jobs "
+        "of unknown price count as over budget",
+    )
+    parser.add_argument(
+        "--fill-budget",
+        action="store_true",
+        help="with --max-cost: send jobs in order while they fit instead of refusing an "
+        "over-budget plan; the rest are skipped (budget)",
+    )
+    parser.add_argument(
+        "--retry-failed",
+        type=_count,
+        metavar="N",
+        help="send a job that failed on fal's side again, up to N times (each retry is a new "
+        "paid job; default: config 'retry-failed', else 0)",
+    )
+    parser.add_argument(
+        "--force-resend",
+        action="store_true",
+        help="send requests identical to ones already completed again (new paid jobs) "
+        "instead of reusing their results",
+    )
+    parser.add_argument(
+        "--resubmit-uncertain",
+        action="store_true",
+        help="send again jobs that were possibly submitted (crash or lost reply during "
+        "submit; fal may already have created and billed them: check "
+        "https://fal.ai/dashboard/requests first)",
+    )
+    parser.add_argument("--out", metavar="DIR", help="where videos go (default: config 'out', .)")
+    parser.add_argument("--force", action="store_true", help="send requests despite lint errors")
+    parser.add_argument(
+        "--sandbox",
+        action="store_true",
+        help="run against the built-in local fal sandbox (no key, no network, nothing billed)",
+    )
+    parser.add_argument(
+        "--ledger", metavar="PATH", help="ledger file (default: .kling-prompt/ledger.sqlite3)"
+    )
+    parser.add_argument(
+        "--timeout",
+        type=_seconds,
+        default=1800.0,
+        metavar="SECONDS",
+        help="cancel a job that has not finished this long after submit (default: 1800)",
+    )
+    parser.add_argument(
+        "--poll-interval",
+        type=_seconds,
+        default=None,
+        metavar="SECONDS",
+        help="seconds between status checks (default: 2; 0.15 with --sandbox)",
+    )
+    parser.add_argument("--endpoint", help="endpoint for inputs that do not name one (.txt files)")
+    parser.add_argument("--config", help="config file (default: the nearest pyproject.toml)")
+    parser.add_argument(
+        "-q",
+        "--quiet",
+        action="store_true",
+        help="no fal log lines (shown only at --concurrency 1)",
+    )
 
 
 def _ledger_flag(parser: argparse.ArgumentParser, default: Any) -> None:
@@ -139,27 +225,56 @@ def _seconds(text: str) -> float:
     return value
 
 
+def _positive(text: str) -> int:
+    value = _count(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return value
+
+
+def _count(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError("must be >= 0")
+    return value
+
+
+_AGE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*$")
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+
+
+def _since(text: str) -> str:
+    """An ISO timestamp (UTC, as the ledger stores them) from an ISO date/time or an age."""
+    match = _AGE.match(text.lower())
+    if match:
+        moment = datetime.now(timezone.utc) - timedelta(  # noqa: UP017
+            seconds=float(match[1]) * _UNITS[match[2]]
+        )
+    else:
+        try:
+            moment = datetime.fromisoformat(text.strip())
+        except ValueError:
+            raise argparse.ArgumentTypeError(
+                f"expected an ISO date or time (2025-06-01, 2025-06-01T12:00) or an age such as "
+                f"2h or 1d, got {text!r}"
+            ) from None
+        if moment.tzinfo is None:
+            moment = moment.astimezone()  # local time, as the user typed it
+    return moment.astimezone(timezone.utc).isoformat(timespec="milliseconds")  # noqa: UP017
+
+
 def _money(usd: float | None) -> str:
     return "unknown" if usd is None else f"${usd:.2f}"
 
 
-class _Job:
-    """One line of the plan: the loaded item, and either its preparation or why it is blocked."""
-
-    __slots__ = ("blocked", "item", "label", "prepared")
-
-    def __init__(self, item: Item, label: str) -> None:
-        self.item = item
-        self.label = label
-        self.prepared: Prepared | None = None
-        self.blocked: str | None = None
-
-
-# ----- run -----
+# ----- run and resume -----
 
 
 def _run(args: argparse.Namespace) -> int:
-    from kling_prompt.lint import inputs
+    from kling_prompt.dispatch import load_inputs
     from kling_prompt.lint.config import load_config
 
     missing = [p for p in args.paths if p != "-" and not os.path.exists(p)]
@@ -167,80 +282,125 @@ def _run(args: argparse.Namespace) -> int:
         _err(f"no such file or folder: {', '.join(missing)}")
         return EXIT_USAGE
     if "-" in args.paths:
-        _err("run reads files, not stdin: save the payload to a file first")
+        _err(f"{_name(args)} reads files, not stdin: save the payload to a file first")
         return EXIT_USAGE
-    config = load_config(args.config, start=args.paths[0])
-    files = list(inputs.discover(args.paths, config))
-    if not files:
-        _err(f"no inputs (.json, .jsonl, .txt, .prompt) found in {', '.join(args.paths)}")
-        return EXIT_USAGE
-    items: list[tuple[Item, str]] = []
-    parse_errors = 0
-    for path in files:
-        loaded = inputs.load(path, config=config, endpoint=args.endpoint)
-        for diag in loaded.errors:
-            where = f"{diag.filename}:{diag.line}:{diag.column}" if diag.line else diag.filename
-            _err(f"{where}: {diag.code} {diag.message}")
-            parse_errors += 1
-        for item in loaded.items:
-            request = item.request
-            label = f"{request.path}#{request.record}" if request.record else str(request.path)
-            items.append((item, label))
-    if parse_errors:
-        _err(f"{parse_errors} input(s) could not be read; fix them first (nothing was sent)")
-        return EXIT_USAGE
+    config = load_config(args.config, start=args.paths[0] if args.paths else None)
+    found: list[Any] = []
+    if args.paths:
+        found, errors = load_inputs(args.paths, config=config, endpoint=args.endpoint)
+        for message in errors:
+            _err(message)
+        if errors:
+            _err(f"{len(errors)} input(s) could not be read; fix them first (nothing was sent)")
+            return EXIT_USAGE
+        if not found:
+            _err(f"no inputs (.json, .jsonl, .txt, .prompt) found in {', '.join(args.paths)}")
+            return EXIT_USAGE
     if not args.sandbox and not args.dry_run and not _have_key():
         from kling_prompt.dispatch.errors import KEY_HELP
 
         _err(f"no fal key: {KEY_HELP}")
         return EXIT_USAGE
+    max_cost = args.max_cost if args.max_cost is not None else config.max_cost
+    concurrency = args.concurrency or config.concurrency or DEFAULT_CONCURRENCY
+    retry = args.retry_failed if args.retry_failed is not None else _retry_config(config)
+    out = args.out or config.out or "."
 
     with _environment(args.sandbox) as realm:
-        from kling_prompt.dispatch import Dispatcher
+        from kling_prompt.dispatch import Batch, Dispatcher, make_display
 
-        printer = _Printer(sys.stdout, total=len(items), quiet=args.quiet)
+        display = make_display(sys.stdout, show_logs=concurrency == 1 and not args.quiet)
         poll = args.poll_interval or (SANDBOX_POLL if args.sandbox else 2.0)
         with Dispatcher(
             ledger=args.ledger,
-            out_dir=args.out,
-            max_cost=args.max_cost,
+            out_dir=out,
+            max_cost=max_cost,
             force=args.force,
             timeout=args.timeout,
             poll_interval=poll,
-            progress=printer,
             realm=realm,
             lint_config=config,
         ) as dispatcher:
-            jobs = _plan(dispatcher, items, args.max_cost)
-            _print_plan(jobs, args, sys.stdout)
-            runnable = [j for j in jobs if j.prepared is not None]
-            blocked = len(jobs) - len(runnable)
+            batch = Batch(
+                dispatcher,
+                concurrency=concurrency,
+                resend=args.force_resend,
+                resubmit_uncertain=args.resubmit_uncertain,
+                retry_failed=retry,
+                fill_budget=args.fill_budget,
+                progress=display,
+            )
+            for request, directives, label in found:
+                batch.add(request, label=label, directives=directives)
+            if args.resume and not args.paths and not _add_unfinished(batch, realm):
+                print(f"Nothing to resume in {dispatcher.ledger.path}.")
+                return EXIT_OK
+            batch.plan()
+            _print_plan(batch, args, max_cost)
+            sending = [i for i in batch.items if i.action == "send"]
+            working = [
+                i for i in batch.items if i.action in ("send", "follow", "redownload", "reuse")
+            ]
+            problem = batch.over_budget()
+            if problem is not None and not args.fill_budget:
+                _err(problem)
+                return EXIT_FAILED
             if args.dry_run:
-                return EXIT_FAILED if blocked else EXIT_OK
-            if not runnable:
+                return EXIT_OK if all(i.outcome is None for i in batch.items) else EXIT_FAILED
+            if not working and not any(i.action == "duplicate" for i in batch.items):
                 print("Nothing to send.")
                 return EXIT_FAILED
-            total = _total(runnable)
-            if args.max_cost is not None and total[0] > args.max_cost + 1e-9:
-                _err(
-                    f"the plan costs an estimated {_money(total[0])}, over --max-cost "
-                    f"{_money(args.max_cost)}; nothing was sent"
-                )
-                return EXIT_FAILED
-            if not args.yes:
-                answer = _confirm(runnable, total, args.sandbox)
+            if sending and not args.yes:
+                answer = _confirm(batch, args.sandbox)
                 if answer is None:
                     return EXIT_USAGE
                 if not answer:
                     print("Nothing sent.")
                     return EXIT_FAILED
-            failed = _send(dispatcher, runnable, printer)
-            completed = len(runnable) - failed
-            print(
-                f"\n{completed} completed, {failed} failed, {blocked} blocked; "
-                f"ledger: {dispatcher.ledger.path}"
-            )
-            return EXIT_OK if failed == 0 and blocked == 0 else EXIT_FAILED
+            summary = batch.run()
+            print()
+            print(summary.table())
+            _advice(summary)
+            if summary.interrupted:
+                return EXIT_INTERRUPTED
+            return summary.exit_code
+
+
+def _name(args: argparse.Namespace) -> str:
+    return "resume" if args.resume else "run"
+
+
+def _retry_config(config: Any) -> int:
+    """``retry-failed`` from the config file (0 when absent)."""
+    if not getattr(config, "path", None):
+        return 0
+    from kling_prompt.errors import ConfigError
+    from kling_prompt.lint.config import _read_table
+
+    value = _read_table(Path(config.path)).get("retry-failed", 0)
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        raise ConfigError(f"{config.path}: 'retry-failed' must be a whole number >= 0")
+    return value
+
+
+def _add_unfinished(batch: Batch, realm: str) -> int:
+    """Add every unfinished job of this realm in the ledger; return how many."""
+    from pathlib import Path as _Path
+
+    added = 0
+    for row in batch.dispatcher.ledger.jobs():
+        if row.realm != realm:
+            continue
+        unfinished = row.state in ("submitting", "queued", "running")
+        missing = (
+            row.state == "completed"
+            and row.result_url is not None
+            and not (row.file_path and _Path(row.file_path).exists())
+        )
+        if unfinished or missing:
+            batch.add_row(row)
+            added += 1
+    return added
 
 
 def _have_key() -> bool:
@@ -272,79 +432,62 @@ def _environment(sandbox: bool) -> Iterator[str]:
         server.stop()
 
 
-def _plan(
-    dispatcher: Dispatcher, items: list[tuple[Item, str]], max_cost: float | None
-) -> list[_Job]:
-    from kling_prompt.errors import KlingPromptError, ValidationError
-
-    jobs: list[_Job] = []
-    for item, label in items:
-        job = _Job(item, label)
-        try:
-            job.prepared = dispatcher.prepare(item.request, directives=item.directives)
-        except ValidationError as exc:
-            job.blocked = "; ".join(str(p) for p in exc.problems)
-        except KlingPromptError as exc:
-            job.blocked = str(exc)
-        if job.prepared is not None and max_cost is not None and job.prepared.usd is None:
-            job.blocked = "its price is unknown, so it cannot be checked against --max-cost"
-            job.prepared = None
-        jobs.append(job)
-    return jobs
-
-
-def _total(jobs: list[_Job]) -> tuple[float, int]:
-    """Known total in USD, and how many jobs have an unknown price."""
-    known = [j.prepared.usd for j in jobs if j.prepared is not None and j.prepared.usd is not None]
-    unknown = sum(1 for j in jobs if j.prepared is not None and j.prepared.usd is None)
-    return sum(known), unknown
-
-
 def _short(endpoint: str) -> str:
     return endpoint.removeprefix("fal-ai/kling-video/")
 
 
-def _print_plan(jobs: list[_Job], args: argparse.Namespace, out: TextIO) -> None:
+def _print_plan(batch: Batch, args: argparse.Namespace, max_cost: float | None) -> None:
     rows = []
-    for n, job in enumerate(jobs, 1):
-        prep = job.prepared
-        if prep is None:
-            endpoint = _short(job.item.request.endpoint or "-")
-            rows.append((str(n), job.label, endpoint, "BLOCKED", "-"))
-        else:
-            rows.append(
-                (str(n), job.label, _short(prep.endpoint), prep.summary(), _money(prep.usd))
-            )
-    header = ("#", "input", "endpoint", "payload", "cost")
+    for item in batch.items:
+        cost = _money(item.usd) if item.action in ("send", "follow") else "-"
+        rows.append((str(item.index), item.label, _short(item.endpoint), item.describe(), cost))
+    header = ("#", "input", "endpoint", "plan", "cost")
     widths = [max(len(r[i]) for r in [header, *rows]) for i in range(4)]
-    print(f"Plan: {len(jobs)} job(s){' (sandbox)' if args.sandbox else ''}", file=out)
+    out = sys.stdout
+    print(f"Plan: {len(rows)} job(s){' (sandbox)' if args.sandbox else ''}", file=out)
     for row in [header, *rows]:
         cells = [row[i].ljust(widths[i]) for i in range(4)]
         print("  " + "  ".join(cells) + "  " + row[4].rjust(8), file=out)
-    for n, job in enumerate(jobs, 1):
-        if job.blocked:
-            print(f"  [{n}] blocked: {job.blocked}", file=out)
-        elif job.prepared is not None:
-            for note in job.prepared.notes:
-                print(f"  [{n}] note: {note}", file=out)
-    runnable = [j for j in jobs if j.prepared is not None]
-    known, unknown = _total(runnable)
+    for item in batch.items:
+        if item.action in ("blocked", "uncertain") and item.reason:
+            kind = "blocked" if item.action == "blocked" else "held back"
+            print(f"  [{item.index}] {kind}: {item.reason}", file=out)
+        elif item.prepared is not None and item.action == "send":
+            for note in item.prepared.notes:
+                print(f"  [{item.index}] note: {note}", file=out)
+    sending = [i for i in batch.items if i.action == "send"]
+    known = sum(i.usd or 0.0 for i in sending)
+    unknown = sum(1 for i in sending if i.usd is None)
     extra = f" + {unknown} job(s) of unknown price" if unknown else ""
     free = " (sandbox: nothing is billed)" if args.sandbox else ""
-    print(f"Total: {_money(known)}{extra} for {len(runnable)} job(s){free}", file=out)
+    print(f"Total: {_money(known)}{extra} for {len(sending)} job(s){free}", file=out)
+    other = {a: sum(1 for i in batch.items if i.action == a) for a in ("follow", "redownload")}
+    reuse = sum(1 for i in batch.items if i.action in ("reuse", "duplicate"))
+    if any(other.values()) or reuse:
+        print(
+            f"From the ledger: {other['follow']} to follow (already on fal), "
+            f"{other['redownload']} to download again (free), {reuse} reused (nothing sent)",
+            file=out,
+        )
+    if max_cost is not None:
+        print(f"Budget: {_money(max_cost)} (--max-cost)", file=out)
 
 
-def _confirm(jobs: list[_Job], total: tuple[float, int], sandbox: bool) -> bool | None:
+def _confirm(batch: Batch, sandbox: bool) -> bool | None:
     if not sys.stdin.isatty():
         _err(
             "refusing to spend without confirmation: no terminal to ask on; pass --yes to send "
             "without asking (or --dry-run to only see the plan)"
         )
         return None
-    known, unknown = total
+    sending = [i for i in batch.items if i.action == "send"]
+    known = sum(i.usd or 0.0 for i in sending)
+    unknown = sum(1 for i in sending if i.usd is None)
     extra = f" plus {unknown} of unknown price" if unknown else ""
     where = "the sandbox" if sandbox else "fal.ai"
-    prompt = f"Send {len(jobs)} job(s) to {where} for an estimated {_money(known)}{extra}? [y/N] "
+    prompt = (
+        f"Send {len(sending)} job(s) to {where} for an estimated {_money(known)}{extra}? [y/N] "
+    )
     try:
         answer = input(prompt)
     except EOFError:
@@ -352,47 +495,20 @@ def _confirm(jobs: list[_Job], total: tuple[float, int], sandbox: bool) -> bool 
     return answer.strip().lower() in ("y", "yes")
 
 
-def _send(dispatcher: Dispatcher, jobs: list[_Job], printer: _Printer) -> int:
-    from kling_prompt.errors import KlingPromptError, ValidationError
-
-    failed = 0
-    for n, job in enumerate(jobs, 1):
-        assert job.prepared is not None
-        printer.current = n
-        try:
-            result = dispatcher.run(job.prepared)
-        except ValidationError as exc:
-            failed += 1
-            problems = "; ".join(str(p) for p in exc.problems)
-            printer.line(job.prepared.label, f"FAILED: fal rejected the arguments: {problems}")
-        except KlingPromptError as exc:
-            failed += 1
-            printer.line(job.prepared.label, f"FAILED: {exc}")
-        else:
-            where = result.video_path or result.record_path
-            printer.line(job.prepared.label, f"done: {where} (job {result.job_id})")
-    return failed
-
-
-class _Printer:
-    """Progress lines: ``[2/5] examples/fox.json: queued (position 3)``."""
-
-    def __init__(self, out: TextIO, *, total: int, quiet: bool) -> None:
-        self.out = out
-        self.total = total
-        self.quiet = quiet
-        self.current = 0
-
-    def __call__(self, event: ProgressEvent) -> None:
-        if event.stage == "log":
-            if self.quiet:
-                return
-            self.line(event.label, f"  {event.message}")
-        elif event.stage not in ("failed", "downloaded", "completed"):
-            self.line(event.label, event.message)
-
-    def line(self, label: str, message: str) -> None:
-        print(f"[{self.current}/{self.total}] {label}: {message}", file=self.out, flush=True)
+def _advice(summary: BatchSummary) -> None:
+    if summary.interrupted:
+        print(
+            "Stopped. Jobs already on fal keep running and are in the ledger: run "
+            "'kling-prompt resume' with the same inputs to follow them without paying twice."
+        )
+    if summary.uncertain:
+        print(
+            f"{len(summary.uncertain)} job(s) were possibly submitted: fal may have created and "
+            "billed them. Check https://fal.ai/dashboard/requests; to send them again anyway, "
+            "rerun with --resubmit-uncertain."
+        )
+    if any(i.reason and i.reason.startswith("budget") for i in summary.skipped):
+        print("Some jobs were skipped to stay within --max-cost; raise it and run again.")
 
 
 def _err(message: str) -> None:
@@ -417,7 +533,13 @@ def _jobs(args: argparse.Namespace) -> int:
     if ledger is None:
         return EXIT_USAGE
     with ledger:
-        rows = ledger.jobs(state=args.state, limit=args.limit, newest_first=True)
+        rows = ledger.jobs(
+            state=args.state,
+            limit=args.limit,
+            newest_first=True,
+            since=args.since,
+            endpoint=args.endpoint,
+        )
         if args.output_format == "json":
             json.dump([r.to_dict() for r in rows], sys.stdout, indent=2, ensure_ascii=False)
             print()
@@ -496,7 +618,7 @@ def _print_row(row: JobRow, events: list[dict[str, Any]]) -> None:
 
 
 def _resume(args: argparse.Namespace) -> int:
-    from kling_prompt.dispatch import Dispatcher
+    from kling_prompt.dispatch import Dispatcher, LineDisplay
     from kling_prompt.errors import KlingPromptError
 
     ledger = _open_ledger(args)
@@ -513,18 +635,75 @@ def _resume(args: argparse.Namespace) -> int:
         ledger.close()
         _err(f"no fal key: {KEY_HELP}")
         return EXIT_USAGE
-    printer = _Printer(sys.stdout, total=1, quiet=False)
-    printer.current = 1
+    display = LineDisplay(sys.stdout, show_logs=True)
+    label = f"job {row.id}"
     with (
         ledger,
         Dispatcher(
-            ledger=ledger, out_dir=Path(args.out), timeout=args.timeout, progress=printer
+            ledger=ledger, out_dir=Path(args.out), timeout=args.timeout, progress=display
         ) as dispatcher,
     ):
         try:
             result = dispatcher.resume(row.id)
         except KlingPromptError as exc:
-            printer.line(f"job {row.id}", f"FAILED: {exc}")
+            print(f"{label}: FAILED: {exc}")
             return EXIT_FAILED
-    printer.line(f"job {row.id}", f"done: {result.video_path or result.record_path}")
+    print(f"{label}: done: {result.video_path or result.record_path}")
     return EXIT_OK
+
+
+# ----- cancel -----
+
+
+def _cancel(args: argparse.Namespace) -> int:
+    from kling_prompt.dispatch import Dispatcher
+    from kling_prompt.errors import KlingPromptError
+
+    if bool(args.job_ids) == bool(args.all_running):
+        _err("name the jobs to cancel (kling-prompt cancel ID ...) or pass --all-running")
+        return EXIT_USAGE
+    ledger = _open_ledger(args)
+    if ledger is None:
+        return EXIT_USAGE
+    with ledger:
+        if args.all_running:
+            rows = [r for r in ledger.jobs() if r.state in ("queued", "running") and r.request_id]
+            if not rows:
+                print("No queued or running jobs.")
+                return EXIT_OK
+        else:
+            try:
+                rows = [ledger.job(job_id) for job_id in args.job_ids]
+            except KlingPromptError as exc:
+                _err(str(exc))
+                return EXIT_USAGE
+        gone = [r for r in rows if r.realm.startswith("sandbox")]
+        for row in gone:
+            print(f"job {row.id}: ran in a sandbox that is gone; nothing to cancel")
+        rows = [r for r in rows if not r.realm.startswith("sandbox")]
+        if rows and not _have_key():
+            from kling_prompt.dispatch.errors import KEY_HELP
+
+            _err(f"no fal key: {KEY_HELP}")
+            return EXIT_USAGE
+        failed = 0
+        with Dispatcher(ledger=ledger) as dispatcher:
+            for row in rows:
+                try:
+                    outcome = dispatcher.cancel_job(row.id)
+                except KlingPromptError as exc:
+                    print(f"job {row.id}: not cancelled: {exc}")
+                    failed += 1
+                    continue
+                if outcome == "cancelled":
+                    print(f"job {row.id}: cancelled (request {row.request_id})")
+                elif outcome == "completed":
+                    print(
+                        f"job {row.id}: fal had already completed it (billed); fetch it with "
+                        "'kling-prompt resume'"
+                    )
+                    failed += 1
+                else:
+                    print(f"job {row.id}: cancelling failed: {outcome}; it may still run")
+                    failed += 1
+    return EXIT_FAILED if failed or gone else EXIT_OK

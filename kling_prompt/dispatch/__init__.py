@@ -8,6 +8,13 @@ package is cheap. Names are loaded on first use::
     with Dispatcher(max_cost=5.0, out_dir="out") as dispatcher:
         result = dispatcher.run(request)
         print(result.video_path, result.request_id)
+
+Batches (bounded concurrency, resumable from the ledger, no double spending)::
+
+    from kling_prompt.dispatch import run_batch
+
+    summary = run_batch(["prompts/"], concurrency=8, max_cost=20.0, out_dir="out")
+    print(summary.table())
 """
 
 from __future__ import annotations
@@ -16,6 +23,13 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from kling_prompt.dispatch.batch import (
+        Batch,
+        BatchItem,
+        BatchSummary,
+        load_inputs,
+        run_batch,
+    )
     from kling_prompt.dispatch.dispatcher import (
         Dispatcher,
         JobResult,
@@ -24,10 +38,12 @@ if TYPE_CHECKING:
         ProgressEvent,
         request_hash,
     )
+    from kling_prompt.dispatch.display import LineDisplay, TerminalDisplay, make_display
     from kling_prompt.dispatch.download import Downloaded, download
     from kling_prompt.dispatch.errors import (
         DeadlineError,
         DownloadError,
+        Interrupted,
         JobFailed,
         LintError,
         SubmitUncertain,
@@ -36,6 +52,15 @@ if TYPE_CHECKING:
     from kling_prompt.dispatch.redact import Redactor
 
 _EXPORTS: dict[str, str] = {
+    "Batch": "batch",
+    "BatchItem": "batch",
+    "BatchSummary": "batch",
+    "load_inputs": "batch",
+    "run_batch": "batch",
+    "LineDisplay": "display",
+    "TerminalDisplay": "display",
+    "make_display": "display",
+    "Interrupted": "errors",
     "Dispatcher": "dispatcher",
     "JobResult": "dispatcher",
     "Prepared": "dispatcher",
@@ -59,24 +84,33 @@ _EXPORTS: dict[str, str] = {
 
 __all__ = [
     "STATES",
+    "Batch",
+    "BatchItem",
+    "BatchSummary",
     "DeadlineError",
     "Dispatcher",
     "DownloadError",
     "Downloaded",
+    "Interrupted",
     "JobFailed",
     "JobResult",
     "JobRow",
     "Ledger",
     "LedgerError",
+    "LineDisplay",
     "LintError",
     "Prepared",
     "ProgressCallback",
     "ProgressEvent",
     "Redactor",
     "SubmitUncertain",
+    "TerminalDisplay",
     "UploadRow",
     "download",
+    "load_inputs",
+    "make_display",
     "request_hash",
+    "run_batch",
 ]
 
 

@@ -12,12 +12,20 @@ Everything that costs money is recorded in the ledger before it happens. The ord
    cancel on the deadline or on Ctrl-C;
 6. fetch the result, download the video atomically, write a JSON record beside it.
 
-Submit retries: fal-client retries a submit POST on connection errors, 408/409/429 and nginx
-ingress errors, which is safe, but also when the connection drops after the request was sent,
-which can create a second (paid) job that nobody tracks. fal-client has no switch for that. We
-pass ``start_timeout`` (the deadline), which stops fal-client from retrying timed-out submits
-and makes fal drop a job that has not started by then, and we report a submit that failed on the
-network as *uncertain* (state stays ``submitting``) instead of as not sent.
+Duplicate-job risk (see ``docs/dispatch.md``): fal-client retries a submit POST on connection
+errors, 408/409/429 and nginx ingress errors, which is safe, but also when the connection drops
+after the request was sent, which can create a second (paid) job that nobody tracks. fal-client
+has no switch for that and its retry count is a process-wide global, so we keep its retries (429
+storms are common and those retries are safe) and limit the damage instead:
+
+- ``start_timeout`` (the deadline) is passed, which stops fal-client from retrying a *timed-out*
+  submit (the riskiest case: fal was slow, not gone) and makes fal drop a job not started by then;
+- every attempt of a submit is counted with httpx event hooks; when one got no reply but a later
+  one succeeded, the job's ledger history and :attr:`JobResult.notes` say a duplicate may exist;
+- a submit that failed on the network after sending is *uncertain* (:class:`SubmitUncertain`,
+  state stays ``submitting``): it is never resent automatically;
+- an identical request (same :func:`request_hash`) that already completed is reused, not resent,
+  unless ``resend=True``.
 """
 
 from __future__ import annotations
@@ -39,12 +47,13 @@ from kling_prompt.dispatch.errors import (
     DeadlineError,
     DispatchError,
     DownloadError,
+    Interrupted,
     JobFailed,
     LintError,
     SubmitUncertain,
     translate,
 )
-from kling_prompt.dispatch.ledger import Ledger, now_iso
+from kling_prompt.dispatch.ledger import JobRow, Ledger, now_iso
 from kling_prompt.dispatch.media import LocalFile, Probe, find_local_files, probe
 from kling_prompt.dispatch.redact import Redactor, env_secrets
 from kling_prompt.errors import AuthError, BudgetError, ValidationError
@@ -69,11 +78,13 @@ class ProgressEvent:
     """One step of a job, for progress display.
 
     ``stage`` is one of: ``upload``, ``submitted``, ``queued``, ``running``, ``log``,
-    ``completed``, ``downloaded``, ``failed``, ``cancelled``, ``note``. ``position`` is the
-    queue position for ``queued``; ``log`` is fal's log item for ``log``.
+    ``completed``, ``downloaded``, ``failed``, ``cancelled``, ``note``, ``reused``,
+    ``redownload``; a batch adds ``skipped``, ``uncertain``, ``retry`` and ``blocked``.
+    ``position`` is the queue position for ``queued``; ``log`` is fal's log item for ``log``;
+    ``index`` is the job's 1-based position in a batch.
     """
 
-    __slots__ = ("job_id", "label", "log", "message", "position", "stage")
+    __slots__ = ("index", "job_id", "label", "log", "message", "position", "stage")
 
     def __init__(
         self,
@@ -84,6 +95,7 @@ class ProgressEvent:
         job_id: int | None = None,
         position: int | None = None,
         log: Mapping[str, Any] | None = None,
+        index: int | None = None,
     ) -> None:
         self.stage = stage
         self.message = message
@@ -91,6 +103,7 @@ class ProgressEvent:
         self.job_id = job_id
         self.position = position
         self.log = log
+        self.index = index
 
     def __repr__(self) -> str:
         return f"ProgressEvent({self.stage!r}, {self.message!r})"
@@ -181,11 +194,16 @@ class Prepared:
 
 
 class JobResult:
-    """A finished job: ledger id, fal request id, files written, result and timings."""
+    """A finished job: ledger id, fal request id, files written, result and timings.
+
+    ``state`` is ``completed``, or ``reused`` when an earlier identical job's result was used
+    (nothing sent, nothing paid). ``notes`` are warnings, e.g. a possible duplicate job on fal.
+    """
 
     __slots__ = (
         "estimate",
         "job_id",
+        "notes",
         "record_path",
         "request_hash",
         "request_id",
@@ -207,6 +225,7 @@ class JobResult:
         estimate: dict[str, Any] | None,
         timings: dict[str, float],
         request_hash: str,
+        notes: Sequence[str] = (),
     ) -> None:
         self.job_id = job_id
         self.request_id = request_id
@@ -217,6 +236,7 @@ class JobResult:
         self.estimate = estimate
         self.timings = timings
         self.request_hash = request_hash
+        self.notes = list(notes)
 
     def __repr__(self) -> str:
         return f"JobResult(job_id={self.job_id}, state={self.state!r}, video={self.video_path})"
@@ -274,6 +294,8 @@ class Dispatcher:
         self._lock = threading.Lock()
         self._upload_locks: dict[str, threading.Lock] = {}
         self.committed_usd = 0.0
+        self._abort = threading.Event()
+        self._local = threading.local()
         self._filter = self.redact.filter()
         for name in ("kling_prompt.dispatch", "fal_client", "fal_client.client", "httpx"):
             logging.getLogger(name).addFilter(self._filter)
@@ -310,7 +332,42 @@ class Dispatcher:
                 import fal_client
 
                 self._fal = fal_client.SyncClient(key=key, default_timeout=self.submit_timeout)
+                self._watch_submits(self._fal)
             return self._fal
+
+    def _watch_submits(self, fal: Any) -> None:
+        """Count each HTTP attempt of a submit (fal-client retries inside one call).
+
+        httpx event hooks run in the calling thread, so a thread-local counter sees only this
+        thread's submit. If fal-client's internals change, detection is off, nothing breaks.
+        """
+        local = self._local
+
+        def on_request(request: Any) -> None:
+            if getattr(local, "counting", False) and request.method == "POST":
+                local.attempts += 1
+
+        def on_response(response: Any) -> None:
+            if getattr(local, "counting", False) and response.request.method == "POST":
+                local.replies += 1
+
+        try:
+            http = fal._client
+            hooks = http.event_hooks
+            http.event_hooks = {
+                "request": [*hooks.get("request", []), on_request],
+                "response": [*hooks.get("response", []), on_response],
+            }
+        except Exception:  # pragma: no cover - depends on fal-client internals
+            logger.debug("cannot watch submit attempts; duplicate detection is off")
+
+    def abort(self) -> None:
+        """Stop following jobs (from any thread): followers raise :class:`Interrupted`.
+
+        The jobs keep running on fal and stay in the ledger with their request id, so
+        :meth:`resume` (``kling-prompt resume``) picks them up later. Nothing is cancelled.
+        """
+        self._abort.set()
 
     def _emit(self, stage: str, message: str, label: str, job_id: int | None, **extra: Any) -> None:
         message = self.redact(message)
@@ -428,6 +485,11 @@ class Dispatcher:
             self.committed_usd += usd
         return usd
 
+    def _commit(self, usd: float) -> None:
+        """Count a job already on fal (followed, not sent by us) against ``max_cost``."""
+        with self._lock:
+            self.committed_usd += usd
+
     def _release(self, usd: float) -> None:
         if self.max_cost is not None:
             with self._lock:
@@ -435,14 +497,22 @@ class Dispatcher:
 
     # ----- run -----
 
-    def run(self, request: Request | Prepared, *, name: str | None = None) -> JobResult:
+    def run(
+        self, request: Request | Prepared, *, name: str | None = None, resend: bool = False
+    ) -> JobResult:
         """Send one request and wait for its video; raise a :class:`DispatchError` on failure.
 
         ``name`` is the output file stem (default: the payload file's name, or ``job-ID``).
+        An identical request that already completed here (same hash and realm) is reused
+        (``state == "reused"``, re-downloaded if its file is gone) unless ``resend``.
         Ctrl-C cancels the fal request, records it and re-raises ``KeyboardInterrupt``.
         """
         started = time.monotonic()
         prepared = request if isinstance(request, Prepared) else self.prepare(request)
+        if not resend:
+            reused = self.reuse(prepared, name=name)
+            if reused is not None:
+                return reused
         timings: dict[str, float] = {"prepare": time.monotonic() - started}
         client = self._client()
         reserved = self._reserve(prepared)
@@ -477,21 +547,32 @@ class Dispatcher:
 
         self.ledger.update(job_id, state="submitting", arguments=sent)
         mark = time.monotonic()
-        handle = self._submit(client, prepared, sent, job_id, reserved)
+        handle, notes = self._submit(client, prepared, sent, job_id, reserved)
         timings["submit"] = time.monotonic() - mark
         self.ledger.update(job_id, state="queued", request_id=handle.request_id)
         logger.info("%s: job %s is fal request %s", label, job_id, handle.request_id)
+        for note in notes:
+            self.ledger.update(job_id, message=note)
+            self._emit("note", note, label, job_id)
         self._emit("submitted", f"submitted as request {handle.request_id}", label, job_id)
-        return self._follow(
-            prepared=prepared,
-            handle=handle,
-            job_id=job_id,
-            sent=sent,
-            name=name,
-            timings=timings,
-            started=started,
-            submitted=mark,
-        )
+        try:
+            result = self._follow(
+                prepared=prepared,
+                handle=handle,
+                job_id=job_id,
+                sent=sent,
+                name=name,
+                timings=timings,
+                started=started,
+                submitted=mark,
+            )
+        except (JobFailed, DeadlineError):
+            # failed or cancelled on fal: not billed, so it no longer counts against max_cost
+            if self.ledger.job(job_id).state in ("failed", "cancelled"):
+                self._release(reserved)
+            raise
+        result.notes[:0] = notes
+        return result
 
     def _upload_all(self, client: Any, prepared: Prepared, job_id: int) -> dict[str, Any]:
         sent = copy.deepcopy(prepared.arguments)
@@ -524,12 +605,24 @@ class Dispatcher:
 
     def _submit(
         self, client: Any, prepared: Prepared, sent: dict[str, Any], job_id: int, reserved: float
-    ) -> Any:
+    ) -> tuple[Any, list[str]]:
         import httpx
 
         start_timeout = self.timeout if self.timeout > 1 else None
+        local = self._local
+        local.counting, local.attempts, local.replies = True, 0, 0
         try:
-            return client.submit(prepared.endpoint, sent, start_timeout=start_timeout)
+            handle = client.submit(prepared.endpoint, sent, start_timeout=start_timeout)
+            lost = local.attempts - local.replies
+            notes = []
+            if lost > 0:
+                notes.append(
+                    f"possible duplicate: {lost} earlier attempt(s) of this submit got no reply "
+                    "and fal-client sent it again, so fal may have created (and may bill) "
+                    f"another job besides {handle.request_id}; check "
+                    "https://fal.ai/dashboard/requests"
+                )
+            return handle, notes
         except KeyboardInterrupt:
             self.ledger.update(
                 job_id,
@@ -565,6 +658,8 @@ class Dispatcher:
                 self.ledger.update(job_id, state="failed", error=str(error))
             self._emit("failed", str(error), prepared.label, job_id)
             raise error from None
+        finally:
+            local.counting = False
 
     def _follow(
         self,
@@ -588,11 +683,20 @@ class Dispatcher:
         last_position: int | None = None
         running_at: float | None = None
         state = row.state
+        poll_errors = 0
         try:
             while True:
+                if self._abort.is_set():
+                    self._stopped(handle, job_id, label)
                 try:
                     status = handle.status(with_logs=True)
+                    poll_errors = 0
                 except Exception as exc:
+                    poll_errors += 1
+                    if _transient(exc) and poll_errors < _POLL_ERRORS:
+                        # polling is free: after fal-client's own retries, wait and ask again
+                        self._abort.wait(min(self.poll_interval * poll_errors, 10.0))
+                        continue
                     error = translate(
                         exc,
                         f"checking request {handle.request_id}",
@@ -637,7 +741,7 @@ class Dispatcher:
                     # fal completed it before the cancel arrived: poll once more and fetch the
                     # (paid) result instead of throwing it away
                     deadline, remaining = float("inf"), 0.0
-                time.sleep(min(self.poll_interval, remaining))
+                self._abort.wait(min(self.poll_interval, remaining))
             now = time.monotonic()
             timings["queue"] = (running_at or now) - submitted
             timings["run"] = now - (running_at or now)
@@ -674,7 +778,32 @@ class Dispatcher:
             job_id, state="completed", result=result, result_url=url, message="result fetched"
         )
         self._emit("completed", "completed", label, job_id)
-        stem = name or _stem(prepared.request if prepared else None, job_id)
+        stem = name or _stem(prepared.request if prepared else None, job_id, row.source)
+        return self._save(
+            job_id,
+            result,
+            label=label,
+            stem=stem,
+            files=prepared.files if prepared else [],
+            timings=timings,
+            started=started,
+        )
+
+    def _save(
+        self,
+        job_id: int,
+        result: dict[str, Any],
+        *,
+        label: str,
+        stem: str,
+        files: Sequence[LocalFile],
+        timings: dict[str, float],
+        started: float,
+        state: str = "completed",
+    ) -> JobResult:
+        """Download a completed job's output (atomically) and write its JSON record."""
+        media = _output_media(result)
+        url = media.get("url") if media else None
         video_path: Path | None = None
         if url:
             target = _free_path(self.out_dir, stem, _suffix(media), job_id)
@@ -692,44 +821,53 @@ class Dispatcher:
                 raise
             timings["download"] = time.monotonic() - mark
             video_path = got.path
-            self.ledger.update(job_id, file_path=str(got.path))
+            self.ledger.update(job_id, file_path=str(got.path), message=f"saved {got.path}")
             self._emit("downloaded", f"saved {got.path} ({got.size} bytes)", label, job_id)
             record_path = got.path.with_suffix(".json")
         else:
             record_path = _free_path(self.out_dir, stem, ".json", job_id)
         timings["total"] = time.monotonic() - started
+        rounded = {k: round(v, 3) for k, v in timings.items()}
         row = self.ledger.job(job_id)
         record = {
             "job_id": job_id,
-            "endpoint": endpoint,
-            "arguments": sent,
+            "endpoint": row.endpoint,
+            "arguments": row.arguments,
             "source": row.source,
             "local_files": {
-                f.loc: {"path": str(f.path), "sha256": f.sha256, "size": f.size}
-                for f in (prepared.files if prepared else [])
+                f.loc: {"path": str(f.path), "sha256": f.sha256, "size": f.size} for f in files
             },
-            "request_id": handle.request_id,
+            "request_id": row.request_id,
             "request_hash": row.request_hash,
             "realm": row.realm,
             "estimate": row.estimate,
             "result": result,
             "file": str(video_path) if video_path else None,
             "created_at": row.created_at,
-            "finished_at": now_iso(),
-            "timings": {k: round(v, 3) for k, v in timings.items()},
+            "finished_at": row.finished_at or now_iso(),
+            "timings": rounded,
         }
         _write_json(record_path, record, self.redact)
         return JobResult(
             job_id=job_id,
-            request_id=handle.request_id,
-            state="completed",
+            request_id=row.request_id or "",
+            state=state,
             result=result,
             video_path=video_path,
             record_path=record_path,
             estimate=row.estimate,
-            timings=record["timings"],
+            timings=rounded,
             request_hash=row.request_hash,
         )
+
+    def _stopped(self, handle: Any, job_id: int, label: str) -> None:
+        message = (
+            f"{label}: stopped while request {handle.request_id} was on fal (not cancelled); "
+            f"resume it with 'kling-prompt resume' or 'kling-prompt jobs resume {job_id}'"
+        )
+        self.ledger.update(job_id, message="stopped by the batch; resumable")
+        self._emit("note", message, label, job_id)
+        raise Interrupted(message)
 
     def _cancel_for_deadline(self, handle: Any, job_id: int, label: str) -> None:
         """Cancel at the deadline and raise; return only if fal says the job completed."""
@@ -798,8 +936,10 @@ class Dispatcher:
             )
         if row.state in ("failed", "cancelled"):
             raise DispatchError(f"job {job_id} is {row.state}; send the request again instead")
-        if row.state == "completed" and row.file_path:
-            raise DispatchError(f"job {job_id} is completed and saved at {row.file_path}")
+        if row.state == "completed":
+            if row.file_path and Path(row.file_path).exists():
+                raise DispatchError(f"job {job_id} is completed and saved at {row.file_path}")
+            return self.redownload(job_id, name=name)
         client = self._client()
         handle = client.get_handle(row.endpoint, row.request_id)
         self.ledger.update(job_id, message="resumed")
@@ -814,6 +954,121 @@ class Dispatcher:
             started=now,
             submitted=now,
         )
+
+    def reuse(self, prepared: Prepared, *, name: str | None = None) -> JobResult | None:
+        """The result of an identical completed job in this realm, or None (nothing sent).
+
+        A job whose file is still there is returned as is; one whose file is gone is
+        downloaded again from its result URL (free: fal is not asked to run anything).
+        """
+        rows = [
+            r
+            for r in self.ledger.find(prepared.request_hash, state="completed")
+            if r.realm == self.realm
+        ]
+        if not rows:
+            return None
+        with_file = [r for r in rows if r.file_path and Path(r.file_path).exists()]
+        if with_file:
+            row = with_file[-1]
+            self._emit(
+                "reused",
+                f"identical to job {row.id} (completed): reusing {row.file_path}, nothing sent",
+                prepared.label,
+                row.id,
+            )
+            return self._reused(row)
+        for row in reversed(rows):
+            if row.result_url:
+                return self.redownload(row.id, name=name, label=prepared.label)
+        row = rows[-1]
+        if _output_media(row.result):
+            return None  # no URL recorded: cannot re-download; send again
+        self._emit("reused", f"identical to job {row.id} (completed)", prepared.label, row.id)
+        return self._reused(row)
+
+    def _reused(self, row: JobRow) -> JobResult:
+        path = Path(row.file_path) if row.file_path else None
+        return JobResult(
+            job_id=row.id,
+            request_id=row.request_id or "",
+            state="reused",
+            result=row.result or {},
+            video_path=path,
+            record_path=path.with_suffix(".json") if path else self.out_dir / f"job-{row.id}.json",
+            estimate=row.estimate,
+            timings={},
+            request_hash=row.request_hash,
+        )
+
+    def redownload(
+        self, job_id: int, *, name: str | None = None, label: str | None = None
+    ) -> JobResult:
+        """Download a completed job's output again from its result URL; nothing is paid.
+
+        For a download that was interrupted (crash, Ctrl-C) or a file deleted since.
+        """
+        row = self.ledger.job(job_id)
+        if row.state != "completed" or row.result is None:
+            raise DispatchError(
+                f"job {job_id} is {row.state} without a stored result; it cannot be re-downloaded"
+            )
+        label = label or row.source or f"job {job_id}"
+        self._emit("redownload", f"downloading the result of job {job_id} again", label, job_id)
+        started = time.monotonic()
+        stem = name or _stem(None, job_id, row.source)
+        result = self._save(
+            job_id,
+            row.result,
+            label=label,
+            stem=stem,
+            files=[],
+            timings={},
+            started=started,
+            state="reused",
+        )
+        return result
+
+    def cancel_job(self, job_id: int) -> str:
+        """Cancel a queued or running job on fal and record it; return what happened.
+
+        ``cancelled``; ``completed`` (too late: fal finished it); or the error text.
+        """
+        row = self.ledger.job(job_id)
+        if row.request_id is None or row.state not in ("submitting", "queued", "running"):
+            raise DispatchError(
+                f"job {job_id} is {row.state}"
+                + ("" if row.request_id else " without a fal request id")
+                + "; only queued or running jobs can be cancelled"
+            )
+        handle = self._client().get_handle(row.endpoint, row.request_id)
+        outcome = self._cancel(handle)
+        if outcome == "cancelled":
+            self.ledger.update(
+                job_id, state="cancelled", error="cancelled by the user (kling-prompt cancel)"
+            )
+        elif outcome == "completed":
+            self.ledger.update(
+                job_id,
+                message="cancel refused: fal had completed it; fetch it with 'kling-prompt resume'",
+            )
+        else:
+            self.ledger.update(job_id, message=f"cancel failed: {outcome}")
+        return outcome
+
+
+_POLL_ERRORS = 6
+"""Consecutive failed status calls (each after fal-client's own retries) before giving up."""
+
+
+def _transient(exc: BaseException) -> bool:
+    """A status call failure worth retrying: network trouble or fal's 5xx, not 4xx."""
+    import fal_client
+    import httpx
+
+    if isinstance(exc, httpx.TransportError):
+        return True
+    return isinstance(exc, fal_client.FalClientHTTPError) and exc.status_code >= 500
 
 
 def _download(url: str, target: Path, expected: Any) -> Any:
@@ -866,13 +1121,17 @@ def _source(request: Request) -> str | None:
     return f"{request.path}#{request.record}" if request.record else request.path
 
 
-def _stem(request: Request | None, job_id: int) -> str:
+def _stem(request: Request | None, job_id: int, source: str | None = None) -> str:
     if request is not None and request.path and request.path != "-":
-        stem = Path(request.path).stem
-        if request.record:
-            stem += f"-{request.record}"
-        return _SAFE_NAME.sub("_", stem).strip("._") or f"job-{job_id}"
-    return f"job-{job_id}"
+        path, record = request.path, request.record
+    elif source:
+        path, _, record = source.partition("#")
+    else:
+        return f"job-{job_id}"
+    stem = Path(path).stem
+    if record:
+        stem += f"-{record}"
+    return _SAFE_NAME.sub("_", stem).strip("._") or f"job-{job_id}"
 
 
 def _free_path(folder: Path, stem: str, suffix: str, job_id: int) -> Path:
@@ -884,7 +1143,7 @@ def _free_path(folder: Path, stem: str, suffix: str, job_id: int) -> Path:
 
 def _write_json(path: Path, record: Mapping[str, Any], redact: Callable[[str], str]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.part")
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.part")
     tmp.write_text(
         redact(json.dumps(record, indent=2, ensure_ascii=False)) + "\n", encoding="utf-8"
     )

@@ -1,6 +1,8 @@
 """Atomic downloads of results: a temporary file in the target folder, then ``os.replace``.
 
-A partial or wrong-sized file never appears under the final name. httpx (a fal-client
+A partial or wrong-sized file never appears under the final name. Temporary files are named
+``.<name>.<pid>-<random>.part``, so :func:`clean_partials` can remove those left by a process that
+died (SIGKILL, power loss) without touching a download still in progress. httpx (a fal-client
 dependency) is imported on first use; it honours ``HTTPS_PROXY`` and ``SSL_CERT_FILE`` like
 fal-client does, so the sandbox's CDN works too.
 """
@@ -10,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
+import re
 import secrets
 import time
 from pathlib import Path
@@ -17,7 +20,7 @@ from typing import Any
 
 from kling_prompt.dispatch.errors import DownloadError
 
-__all__ = ["Downloaded", "download"]
+__all__ = ["Downloaded", "clean_partials", "download"]
 
 _ATTEMPTS = 3
 
@@ -74,7 +77,7 @@ def _once(http: Any, url: str, target: Path, expected_size: int | None) -> Downl
     digest = hashlib.sha256()
     size = 0
     # Not mkstemp: its 0600 mode would stick to the video; open(..., "xb") honours the umask.
-    tmp = target.parent / f".{target.name}.{secrets.token_hex(6)}.part"
+    tmp = target.parent / f".{target.name}.{os.getpid()}-{secrets.token_hex(6)}.part"
     try:
         with tmp.open("xb") as out, http.stream("GET", url) as response:
             if response.status_code >= 500:
@@ -101,3 +104,38 @@ def _once(http: Any, url: str, target: Path, expected_size: int | None) -> Downl
             tmp.unlink()
         raise
     return Downloaded(target, size, digest.hexdigest())
+
+
+_PARTIAL = re.compile(r"^\..+\.(\d+)(?:-[0-9a-f]+)?\.part$")
+
+
+def clean_partials(folder: str | os.PathLike[str]) -> list[Path]:
+    """Delete the temporary ``.part`` files in ``folder`` left by processes no longer running.
+
+    Returns the files removed. Files of live processes (this one included) are kept.
+    """
+    removed: list[Path] = []
+    try:
+        entries = list(Path(folder).glob(".*.part"))
+    except OSError:
+        return removed
+    for path in entries:
+        match = _PARTIAL.match(path.name)
+        if match is not None and _alive(int(match[1])):
+            continue
+        with contextlib.suppress(OSError):
+            path.unlink()
+            removed.append(path)
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # e.g. PermissionError: it exists, owned by someone else
+        return True
+    return True

@@ -19,6 +19,7 @@ __all__ = [
     "DeadlineError",
     "DispatchError",
     "DownloadError",
+    "Interrupted",
     "JobFailed",
     "LintError",
     "SubmitUncertain",
@@ -61,6 +62,10 @@ class DownloadError(DispatchError):
 
 class SubmitUncertain(DispatchError):
     """The submit reply was lost: fal may have created (and may bill) a job we cannot track."""
+
+
+class Interrupted(DispatchError):
+    """The run was stopped (Ctrl-C in a batch) while the job was on fal; it can be resumed."""
 
 
 def problems_from_detail(detail: Any) -> list[Problem]:

@@ -407,14 +407,31 @@ class Ledger:
         return JobRow(row)
 
     def jobs(
-        self, *, state: str | None = None, limit: int | None = None, newest_first: bool = False
+        self,
+        *,
+        state: str | None = None,
+        limit: int | None = None,
+        newest_first: bool = False,
+        since: str | None = None,
+        endpoint: str | None = None,
     ) -> list[JobRow]:
+        """Jobs, optionally in one ``state``, created at or after ``since`` (an ISO time in
+        UTC, as stored) and with ``endpoint`` in their endpoint id."""
         sql = "SELECT * FROM jobs"
+        where: list[str] = []
         params: list[Any] = []
         if state is not None:
             _check_state(state)
-            sql += " WHERE state = ?"
+            where.append("state = ?")
             params.append(state)
+        if since is not None:
+            where.append("created_at >= ?")
+            params.append(since)
+        if endpoint:
+            where.append("instr(endpoint, ?) > 0")
+            params.append(endpoint)
+        if where:
+            sql += " WHERE " + " AND ".join(where)
         sql += " ORDER BY id DESC" if newest_first else " ORDER BY id"
         if limit is not None:
             sql += " LIMIT ?"

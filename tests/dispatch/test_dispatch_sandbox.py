@@ -97,7 +97,7 @@ def test_image_to_video_uploads_a_local_image_once(
     (item,) = inputs.load(str(data_dir / "portrait.json"), config=Config()).items
     dispatcher, events = make_dispatcher()
     first = dispatcher.run(item.request)
-    second = dispatcher.run(item.request)
+    second = dispatcher.run(item.request, resend=True)
 
     (upload,) = sandbox.uploads
     assert sandbox.uploaded_bytes(upload.file_id) == (data_dir / "frame.png").read_bytes()
@@ -241,8 +241,9 @@ def test_budget_is_checked_before_anything_is_sent(
     dispatcher, _ = make_dispatcher(max_cost=2.0)
     request = _request(T2V, {"prompt": FOX, "duration": "5"})
     dispatcher.run(request)  # $1.40
+    assert dispatcher.run(request).state == "reused"  # identical: nothing sent, nothing spent
     with pytest.raises(BudgetError, match=r"\$2.80, over --max-cost \$2.00"):
-        dispatcher.run(request)
+        dispatcher.run(request, resend=True)
     assert sandbox.stats().jobs_created == 1
     remote = {
         "prompt": "The character copies the dance moves with energy, arms swinging to the beat",

@@ -45,7 +45,7 @@ def test_run_sandbox_end_to_end(
     assert "Total: $2.94 for 3 job(s) (sandbox: nothing is billed)" in text
     assert "start_image_url: uploaded frame.png" in text
     assert "in queue, position" in text or "running" in text
-    assert "3 completed, 0 failed, 0 blocked" in text
+    assert "3 completed, 0 failed, 0 skipped, 0 reused, 0 blocked" in text
     assert sorted(p.name for p in out.iterdir()) == [
         "fox.json",
         "fox.mp4",
