@@ -1,23 +1,27 @@
 """Where the package's data lives: ``templates/`` and ``rules/``.
 
 In a source checkout (editable install) they are the top-level folders of the repository; in a
-built wheel they are shipped inside the package as ``kling_prompt/_data/``.
+built wheel they are shipped inside the package as ``kling_prompt/_data/``. The ``*_location``
+functions return strings so the linter's start-up never imports pathlib.
 """
 
 from __future__ import annotations
 
 import os
-from pathlib import Path
+from typing import TYPE_CHECKING
 
-_PACKAGE = Path(__file__).resolve().parent
+if TYPE_CHECKING:
+    from pathlib import Path
+
+_PACKAGE = os.path.dirname(os.path.realpath(__file__))
 
 
-def _data_dir(name: str) -> Path:
-    shipped = _PACKAGE / "_data" / name
-    if shipped.is_dir():
+def _data_dir(name: str) -> str:
+    shipped = os.path.join(_PACKAGE, "_data", name)
+    if os.path.isdir(shipped):
         return shipped
-    checkout = _PACKAGE.parent / name
-    if checkout.is_dir():
+    checkout = os.path.join(os.path.dirname(_PACKAGE), name)
+    if os.path.isdir(checkout):
         return checkout
     raise FileNotFoundError(
         f"kling_prompt data folder {name!r} not found (looked in {shipped} and {checkout}); "
@@ -25,17 +29,31 @@ def _data_dir(name: str) -> Path:
     )
 
 
+def templates_location() -> str:
+    """The built-in Jinja templates folder, as a string."""
+    return os.environ.get("KLING_PROMPT_TEMPLATES_DIR") or _data_dir("templates")
+
+
+def rules_location() -> str:
+    """The built-in rules and lexicons folder, as a string."""
+    return os.environ.get("KLING_PROMPT_RULES_DIR") or _data_dir("rules")
+
+
 def templates_dir() -> Path:
     """The built-in Jinja templates."""
-    override = os.environ.get("KLING_PROMPT_TEMPLATES_DIR")
-    return Path(override) if override else _data_dir("templates")
+    from pathlib import Path
+
+    return Path(templates_location())
 
 
 def rules_dir() -> Path:
     """The built-in declarative rules and lexicons."""
-    override = os.environ.get("KLING_PROMPT_RULES_DIR")
-    return Path(override) if override else _data_dir("rules")
+    from pathlib import Path
+
+    return Path(rules_location())
 
 
 def package_dir() -> Path:
-    return _PACKAGE
+    from pathlib import Path
+
+    return Path(_PACKAGE)

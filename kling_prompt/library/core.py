@@ -90,7 +90,7 @@ def find_root(path: str | os.PathLike[str]) -> Path:
 
     folder = Path(path).resolve().parent if path != "-" else Path.cwd()
     found = find_config(folder)
-    return found.parent.resolve() if found is not None else folder
+    return Path(found).parent.resolve() if found is not None else folder
 
 
 def base_of(path: Path) -> Path | None:

@@ -12,7 +12,6 @@ import fnmatch
 import json
 import os
 from collections.abc import Iterable, Mapping
-from pathlib import Path
 from typing import Any
 
 from kling_prompt.errors import ConfigError
@@ -68,7 +67,7 @@ class Config:
     def __init__(self, data: Mapping[str, Any] | None = None, *, path: str | None = None) -> None:
         data = dict(data or {})
         self.path = path
-        self.root = str(Path(path).parent) if path else None
+        self.root = os.path.dirname(path) if path else None
         self.issues: list[ConfigIssue] = []
         self._text: str | None = None
         for key in data:
@@ -184,7 +183,8 @@ class Config:
             return None
         if self._text is None:
             try:
-                self._text = Path(self.path).read_text(encoding="utf-8")
+                with open(self.path, encoding="utf-8") as fh:
+                    self._text = fh.read()
             except OSError:
                 return None
         for i, line in enumerate(self._text.splitlines(), 1):
@@ -284,48 +284,53 @@ def matches_any(selector: str, codes: Mapping[str, str]) -> bool:
     return any(selects(selector, code, name) for code, name in codes.items())
 
 
-def find_config(start: str | os.PathLike[str] | None = None) -> Path | None:
+def find_config(start: str | os.PathLike[str] | None = None) -> str | None:
     """The nearest config file at or above ``start`` (a ``pyproject.toml`` counts only with our table)."""
-    here = Path(start or os.getcwd()).resolve()
-    if here.is_file():
-        here = here.parent
-    for folder in (here, *here.parents):
+    here = os.path.realpath(os.fspath(start) if start is not None else os.getcwd())
+    if os.path.isfile(here):
+        here = os.path.dirname(here)
+    while True:
         for name in CONFIG_FILES:
-            candidate = folder / name
-            if not candidate.is_file():
+            candidate = os.path.join(here, name)
+            if not os.path.isfile(candidate):
                 continue
             if name != "pyproject.toml":
                 return candidate
             try:
-                text = candidate.read_text(encoding="utf-8")
-            except OSError:
+                with open(candidate, encoding="utf-8") as fh:
+                    text = fh.read()
+            except (OSError, UnicodeDecodeError):
                 continue
             if "[tool.kling-prompt" in text:
                 return candidate
-    return None
+        parent = os.path.dirname(here)
+        if parent == here:
+            return None
+        here = parent
 
 
 def load_config(path: str | os.PathLike[str] | None = None, *, start: str | None = None) -> Config:
     """Load a config file (or discover one from ``start``); no file gives the defaults."""
-    found = Path(path) if path is not None else find_config(start)
+    found = os.fspath(path) if path is not None else find_config(start)
     if found is None:
         return Config()
-    if not found.is_file():
+    if not os.path.isfile(found):
         raise ConfigError(f"{found}: config file not found; check the --config path")
-    return Config(_read_table(found), path=str(found))
+    return Config(_read_table(found), path=found)
 
 
-def _read_table(path: Path) -> dict[str, Any]:
+def _read_table(path: str | os.PathLike[str]) -> dict[str, Any]:
     from kling_prompt.lint.loader import cache_dir
 
-    st = path.stat()
-    key = f"{path.resolve()}:{st.st_mtime_ns}:{st.st_size}"
+    path = os.fspath(path)
+    st = os.stat(path)
+    key = f"{os.path.realpath(path)}:{st.st_mtime_ns}:{st.st_size}"
     cdir = cache_dir()
     cached = None
     if cdir is not None and os.environ.get("KLING_PROMPT_NO_CACHE") != "1":
         import hashlib
 
-        cached = cdir / f"config-{hashlib.sha1(key.encode()).hexdigest()[:20]}.json"
+        cached = os.path.join(cdir, f"config-{hashlib.sha1(key.encode()).hexdigest()[:20]}.json")
         try:
             with open(cached, encoding="utf-8") as fh:
                 data: dict[str, Any] = json.load(fh)
@@ -341,7 +346,7 @@ def _read_table(path: Path) -> dict[str, Any]:
         raise ConfigError(f"{path}: invalid TOML: {exc}; fix the syntax or pass --config") from exc
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read config: {exc.strerror}") from exc
-    if path.name == "pyproject.toml":
+    if os.path.basename(path) == "pyproject.toml":
         table = document.get("tool", {}).get("kling-prompt", {})
     else:
         table = document
@@ -349,9 +354,10 @@ def _read_table(path: Path) -> dict[str, Any]:
         raise ConfigError(f"{path}: [tool.kling-prompt] must be a table")
     if cached is not None:
         try:
-            cached.parent.mkdir(parents=True, exist_ok=True)
-            tmp = cached.with_suffix(f".{os.getpid()}.tmp")
-            tmp.write_text(json.dumps(table), encoding="utf-8")
+            os.makedirs(os.path.dirname(cached), exist_ok=True)
+            tmp = f"{cached}.{os.getpid()}.tmp"
+            with open(tmp, "w", encoding="utf-8") as fh:
+                fh.write(json.dumps(table))
             os.replace(tmp, cached)
         except (OSError, TypeError, ValueError):
             pass

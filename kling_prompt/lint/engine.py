@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Iterable, Sequence
-from pathlib import Path
 from typing import Any
 
 from kling_prompt.lint.config import Config
@@ -29,7 +28,7 @@ class Linter:
     """Lints requests with a fixed configuration and rule set."""
 
     def __init__(
-        self, config: Config | None = None, *, rules_dirs: list[Path] | None = None
+        self, config: Config | None = None, *, rules_dirs: list[str] | None = None
     ) -> None:
         self.config = config if config is not None else Config()
         data = load_runtime(rules_dirs)

@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Iterable, Iterator
-from pathlib import Path
 from typing import Any
 
 from kling_prompt.lint.config import Config
@@ -93,8 +92,8 @@ def discover(paths: Iterable[str], config: Config | None = None) -> Iterator[str
         if raw == STDIN:
             yield raw
             continue
-        path = Path(raw)
-        if path.is_dir():
+        path = raw
+        if os.path.isdir(path):
             found = []
             for root, dirs, files in os.walk(path):
                 dirs[:] = sorted(d for d in dirs if d not in SKIP_DIRS and not d.startswith("."))
@@ -124,7 +123,7 @@ def load(
         text = stdin_text if stdin_text is not None else ""
         kind = stdin_kind or _sniff(text)
         return _parse(STDIN, kind, text, config=config, mode=mode, endpoint=endpoint)
-    suffix = Path(path).suffix.lower()
+    suffix = os.path.splitext(path)[1].lower()
     kind = {".json": "json", ".jsonl": "jsonl", ".prompt": "prompt"}.get(suffix, "text")
     try:
         with open(path, encoding="utf-8", newline="") as fh:
@@ -155,7 +154,7 @@ def load(
 def kind_of(path: str) -> str:
     """The input kind a file name implies: ``json``, ``jsonl``, ``prompt`` or ``text``."""
     return {".json": "json", ".jsonl": "jsonl", ".prompt": "prompt"}.get(
-        Path(path).suffix.lower(), "text"
+        os.path.splitext(path)[1].lower(), "text"
     )
 
 

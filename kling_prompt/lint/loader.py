@@ -12,9 +12,11 @@ from __future__ import annotations
 import marshal
 import os
 import sys
-from collections.abc import Iterable
-from pathlib import Path
-from typing import Any
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 from kling_prompt.errors import ConfigError
 from kling_prompt.lint.diagnostic import SEVERITIES
@@ -60,18 +62,24 @@ KINDS = {
 _FORMAT = 4
 
 
-def cache_dir() -> Path | None:
+def cache_dir() -> str | None:
+    """Where compiled rules and parsed config files are cached."""
     override = os.environ.get("KLING_PROMPT_CACHE_DIR")
     if override:
-        return Path(override)
+        return override
     base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "kling-prompt"
+    return os.path.join(base, "kling-prompt")
 
 
-def rule_files(dirs: Iterable[Path]) -> list[Path]:
-    files: list[Path] = []
+def rule_files(dirs: Iterable[str | os.PathLike[str]]) -> list[str]:
+    """Every ``*.yaml`` file under the given folders, sorted (string paths: no pathlib at start-up)."""
+    files: list[str] = []
     for d in dirs:
-        files.extend(sorted(p for p in d.rglob("*.yaml") if p.is_file()))
+        found: list[str] = []
+        for root, subdirs, names in os.walk(d):
+            subdirs.sort()
+            found.extend(os.path.join(root, n) for n in names if n.endswith(".yaml"))
+        files.extend(sorted(found))
     return files
 
 
@@ -86,29 +94,29 @@ def _hasher(data: bytes) -> Any:
     return blake2b(data, digest_size=10)
 
 
-def _signature(files: list[Path]) -> str:
+def _signature(files: list[str]) -> str:
     from kling_prompt import __version__
 
     h = _hasher(f"{_FORMAT}:{__version__}:{sys.version}".encode())
     for f in files:
-        st = f.stat()
+        st = os.stat(f)
         h.update(f"{f}:{st.st_mtime_ns}:{st.st_size};".encode())
     digest: str = h.hexdigest()[:20]
     return digest
 
 
-def load_runtime(dirs: list[Path] | None = None) -> dict[str, Any]:
+def load_runtime(dirs: Sequence[str | os.PathLike[str]] | None = None) -> dict[str, Any]:
     """The compiled rules and lexicons, from the cache when it is current."""
     if dirs is None:
-        from kling_prompt.resources import rules_dir
+        from kling_prompt.resources import rules_location
 
-        dirs = [rules_dir()]
+        dirs = [rules_location()]
     files = rule_files(dirs)
     key = _signature(files)
     cdir = cache_dir()
     # marshal, not JSON: the lexicon's regex program is a long list of ints that json parses
     # several times slower. The key includes the interpreter version, which marshal needs.
-    target = cdir / f"rules-{key}.marshal" if cdir is not None else None
+    target = os.path.join(cdir, f"rules-{key}.marshal") if cdir is not None else None
     if target is not None and os.environ.get("KLING_PROMPT_NO_CACHE") != "1":
         try:
             with open(target, "rb") as fh:
@@ -117,12 +125,15 @@ def load_runtime(dirs: list[Path] | None = None) -> dict[str, Any]:
                 return data
         except (OSError, ValueError, EOFError, TypeError):
             pass
-    data = compile_rules(files)
+    from pathlib import Path
+
+    data = compile_rules([Path(f) for f in files])
     if target is not None and os.environ.get("KLING_PROMPT_NO_CACHE") != "1":
         try:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            tmp = target.with_suffix(f".{os.getpid()}.tmp")
-            tmp.write_bytes(marshal.dumps(data))
+            os.makedirs(os.path.dirname(target), exist_ok=True)
+            tmp = f"{target}.{os.getpid()}.tmp"
+            with open(tmp, "wb") as fh:
+                fh.write(marshal.dumps(data))
             os.replace(tmp, target)
         except (OSError, ValueError):  # ValueError: a value marshal cannot write
             pass
@@ -148,7 +159,9 @@ def load_documents(
         from kling_prompt.resources import rules_dir
 
         dirs = [rules_dir()]
-    return load_files(rule_files(dirs))
+    from pathlib import Path
+
+    return load_files([Path(f) for f in rule_files(dirs)])
 
 
 def load_files(files: list[Path]) -> tuple[list[dict[str, Any]], dict[str, dict[str, Any]]]:

@@ -5,10 +5,11 @@ from __future__ import annotations
 import io
 import shutil
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from cli_support import Result, Runner
 
 from kling_prompt.cli import main
 from kling_prompt.resources import rules_dir
@@ -69,16 +70,6 @@ docs:
   what: A rule with an unsafe fix.
 """,
 }
-
-
-class Result:
-    def __init__(self, code: int, out: str, err: str) -> None:
-        self.code = code
-        self.out = out
-        self.err = err
-
-
-Runner = Callable[..., Result]
 
 
 @pytest.fixture

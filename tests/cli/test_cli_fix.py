@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
-from conftest import Runner
+from cli_support import Runner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 

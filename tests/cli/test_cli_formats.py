@@ -9,7 +9,7 @@ from pathlib import Path
 
 import jsonschema
 import pytest
-from conftest import Runner
+from cli_support import Runner
 
 pytestmark = pytest.mark.usefixtures("test_rules")
 SCHEMA = Path(__file__).with_name("sarif-schema-2.1.0.json")

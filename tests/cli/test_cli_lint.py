@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import Runner
+from cli_support import Runner
 
 pytestmark = pytest.mark.usefixtures("test_rules")
 

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import Runner
+from cli_support import Runner
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -8,7 +8,7 @@ from typing import Any
 import fal_client
 import httpx
 import pytest
-from conftest import T2V, stub_validator
+from sandbox_support import T2V, stub_validator
 
 from kling_prompt.sandbox import Sandbox
 

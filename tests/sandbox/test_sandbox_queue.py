@@ -10,9 +10,9 @@ from typing import Any
 import fal_client
 import httpx
 import pytest
-from conftest import MULTI, T2V, ManualClock, stub_validator
 from hachoir.metadata import extractMetadata
 from hachoir.parser import createParser
+from sandbox_support import MULTI, T2V, ManualClock, stub_validator
 
 from kling_prompt.sandbox import Sandbox
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import fal_client
 import pytest
-from conftest import MULTI, T2V
+from sandbox_support import MULTI, T2V
 
 from kling_prompt.sandbox import Sandbox
 from kling_prompt.sandbox.server import loc_parts
