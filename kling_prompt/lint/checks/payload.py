@@ -8,16 +8,15 @@ lookup when it has nothing to look at, because the linter runs on every commit.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import functools
-import io
 import json
 import math
 import re
 from collections.abc import Iterator, Mapping, Sequence
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 from kling_prompt.catalog import data as catalog
 from kling_prompt.catalog.data import EndpointInfo, FieldInfo
@@ -909,6 +908,8 @@ def local_path(value: Any, base: str | None) -> Path | None:
     elif "://" in text or text.startswith("data:"):
         return None
     try:
+        from pathlib import Path
+
         path = Path(text).expanduser()
         if not path.is_absolute() and base and base != "-":
             path = Path(base).parent / path
@@ -925,6 +926,9 @@ def data_uri(value: Any, limit: int) -> tuple[str, bytes] | None:
     if not sep or not header.endswith(";base64"):
         return None
     try:
+        import base64
+        import binascii
+
         raw = base64.b64decode(payload, validate=False)
     except (ValueError, binascii.Error):
         return None
@@ -950,7 +954,7 @@ def probe(source: Path | bytes, kind: str, suffix: str = "") -> dict[str, Any]:
         facts["format"] = fmt
     if kind == "image":
         facts.update(_image_size(source))
-    elif isinstance(source, Path):
+    elif not isinstance(source, bytes):
         facts.update(_video_facts(source))
     return facts
 
@@ -961,6 +965,8 @@ def _image_size(source: Path | bytes) -> dict[str, Any]:
     except ImportError:
         return {}
     try:
+        import io
+
         with Image.open(io.BytesIO(source) if isinstance(source, bytes) else source) as image:
             width, height = image.size
     except Exception:  # any decoder error: not an image Pillow can measure
