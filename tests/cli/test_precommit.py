@@ -1,4 +1,8 @@
-"""The pre-commit hooks, installed by pre-commit from a snapshot of this working tree."""
+"""The pre-commit hooks, tried with ``pre-commit try-repo`` from a snapshot of this working tree.
+
+pre-commit builds the hook's own environment with pip, so this is the one test that needs the
+package index (as the project's install does); it never contacts anything else.
+"""
 
 from __future__ import annotations
 
@@ -57,13 +61,16 @@ def test_hook_fails_on_a_bad_prompt_and_passes_a_good_one(tmp_path: Path) -> Non
     rev = _snapshot(source)
     project = tmp_path / "project"
     (project / "prompts").mkdir(parents=True)
-    (project / "prompts" / "bad.txt").write_text("A fox runs. " * 220 + "\n", encoding="utf-8")
-    (project / "prompts" / "good.txt").write_text(
-        "A red fox trots across fresh snow, camera tracking low.\n", encoding="utf-8"
+    (project / "prompts" / "bad.prompt").write_text(
+        '---\nmodel: fal-ai/kling-video/v3/pro/text-to-video\nconfig:\n  duration: "7"\n---\n'
+        + "A fox runs across the field. " * 100
+        + "\n",
+        encoding="utf-8",
     )
-    # The documented override: the hooks default to .prompt files; this project keeps .txt prompts.
-    (project / ".pre-commit-config.yaml").write_text(
-        f"repos:\n- repo: {source}\n  rev: {rev}\n  hooks:\n  - id: kling-prompt-lint\n    files: ^prompts/.*\\.(prompt|txt)$\n",
+    (project / "prompts" / "good.prompt").write_text(
+        '---\nmodel: fal-ai/kling-video/v3/pro/text-to-video\nconfig:\n  duration: "5"\n---\n'
+        "A red fox trots across fresh snow toward a birch forest, then stops and looks back. "
+        "The camera tracks low beside it. Soft winter morning light, cinematic colour grading.\n",
         encoding="utf-8",
     )
     _git(project, "init", "-q")
@@ -73,9 +80,9 @@ def test_hook_fails_on_a_bad_prompt_and_passes_a_good_one(tmp_path: Path) -> Non
     env["PRE_COMMIT_HOME"] = str(tmp_path / "pre-commit-home")
     env["KLING_PROMPT_CACHE_DIR"] = str(tmp_path / "cache")
 
-    def run(*args: str) -> subprocess.CompletedProcess[str]:
+    def try_repo(*args: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
-            [str(PRE_COMMIT), "run", *args],
+            [str(PRE_COMMIT), "try-repo", str(source), "kling-prompt-lint", "--ref", rev, *args],
             cwd=project,
             env=env,
             capture_output=True,
@@ -84,10 +91,10 @@ def test_hook_fails_on_a_bad_prompt_and_passes_a_good_one(tmp_path: Path) -> Non
             check=False,
         )
 
-    failed = run("kling-prompt-lint", "--all-files")
+    failed = try_repo("--all-files")
     assert failed.returncode == 1, failed.stdout + failed.stderr
-    assert "prompts/bad.txt" in failed.stdout
+    assert "prompts/bad.prompt" in failed.stdout
     assert "KP101" in failed.stdout
-    assert "good.txt" not in failed.stdout
-    passed = run("kling-prompt-lint", "--files", "prompts/good.txt")
+    assert "good.prompt" not in failed.stdout
+    passed = try_repo("--files", "prompts/good.prompt")
     assert passed.returncode == 0, passed.stdout + passed.stderr
