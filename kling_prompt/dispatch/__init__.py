@@ -39,7 +39,7 @@ if TYPE_CHECKING:
         request_hash,
     )
     from kling_prompt.dispatch.display import LineDisplay, TerminalDisplay, make_display
-    from kling_prompt.dispatch.download import Downloaded, download
+    from kling_prompt.dispatch.downloads import Downloaded, clean_partials, download
     from kling_prompt.dispatch.errors import (
         DeadlineError,
         DownloadError,
@@ -67,8 +67,9 @@ _EXPORTS: dict[str, str] = {
     "ProgressCallback": "dispatcher",
     "ProgressEvent": "dispatcher",
     "request_hash": "dispatcher",
-    "Downloaded": "download",
-    "download": "download",
+    "Downloaded": "downloads",
+    "clean_partials": "downloads",
+    "download": "downloads",
     "DeadlineError": "errors",
     "DownloadError": "errors",
     "JobFailed": "errors",
@@ -106,6 +107,7 @@ __all__ = [
     "SubmitUncertain",
     "TerminalDisplay",
     "UploadRow",
+    "clean_partials",
     "download",
     "load_inputs",
     "make_display",

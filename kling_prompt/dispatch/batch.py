@@ -498,7 +498,7 @@ class Batch:
         problem = self.over_budget()
         if problem is not None and not self.fill_budget:
             raise BudgetError(problem)
-        from kling_prompt.dispatch.download import clean_partials
+        from kling_prompt.dispatch.downloads import clean_partials
 
         clean_partials(self.dispatcher.out_dir)
         dispatcher = self.dispatcher

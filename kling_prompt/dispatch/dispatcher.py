@@ -800,13 +800,17 @@ class Dispatcher:
         timings: dict[str, float],
         started: float,
         state: str = "completed",
+        target: Path | None = None,
     ) -> JobResult:
-        """Download a completed job's output (atomically) and write its JSON record."""
+        """Download a completed job's output (atomically) and write its JSON record.
+
+        ``target`` is where the file goes (default: a free name from ``stem`` in ``out_dir``).
+        """
         media = _output_media(result)
         url = media.get("url") if media else None
         video_path: Path | None = None
         if url:
-            target = _free_path(self.out_dir, stem, _suffix(media), job_id)
+            target = target or _free_path(self.out_dir, stem, _suffix(media), job_id)
             mark = time.monotonic()
             try:
                 got = _download(url, target, media.get("file_size"))
@@ -1026,6 +1030,7 @@ class Dispatcher:
             timings={},
             started=started,
             state="reused",
+            target=Path(row.file_path) if row.file_path else None,  # where it was before
         )
         return result
 
@@ -1072,7 +1077,7 @@ def _transient(exc: BaseException) -> bool:
 
 
 def _download(url: str, target: Path, expected: Any) -> Any:
-    from kling_prompt.dispatch.download import download
+    from kling_prompt.dispatch.downloads import download
 
     size = (
         int(expected)

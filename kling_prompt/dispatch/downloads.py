@@ -1,5 +1,8 @@
 """Atomic downloads of results: a temporary file in the target folder, then ``os.replace``.
 
+(The module is ``downloads``, not ``download``: importing a submodule sets an attribute of that
+name on the package, which would shadow the package's ``download`` function.)
+
 A partial or wrong-sized file never appears under the final name. Temporary files are named
 ``.<name>.<pid>-<random>.part``, so :func:`clean_partials` can remove those left by a process that
 died (SIGKILL, power loss) without touching a download still in progress. httpx (a fal-client

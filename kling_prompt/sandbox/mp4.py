@@ -273,15 +273,21 @@ _CHROMA = {"16:9": (90, 160), "9:16": (160, 90), "1:1": (170, 170)}
 
 
 @functools.lru_cache(maxsize=64)
-def make_mp4(duration: float, aspect_ratio: str = "16:9") -> bytes:
+def make_mp4(
+    duration: float, aspect_ratio: str = "16:9", size: tuple[int, int] | None = None
+) -> bytes:
     """Return an H.264 MP4 of ``duration`` seconds at 24 fps for a Kling aspect ratio.
 
-    Deterministic and cached: the same arguments always give the same bytes, so a result's
-    ``file_size`` matches what the fake CDN serves later.
+    ``size`` (width, height in pixels, multiples of 16 are exact) overrides the aspect ratio's
+    frame size, e.g. ``(352, 640)`` for a small portrait test clip. Deterministic and cached:
+    the same arguments always give the same bytes, so a result's ``file_size`` matches what the
+    fake CDN serves later.
     """
     if duration <= 0:
         raise ValueError(f"duration must be positive, got {duration!r}")
-    width, height = video_size(aspect_ratio)
+    if size is not None and (len(size) != 2 or min(size) < 16):
+        raise ValueError(f"size must be (width, height) of at least 16 pixels, got {size!r}")
+    width, height = size if size is not None else video_size(aspect_ratio)
     n_frames = max(1, round(duration * FPS))
     sps, pps = _sps(width, height), _pps()
     frames = [_idr(width, height, _CHROMA.get(aspect_ratio, _CHROMA["16:9"]))]

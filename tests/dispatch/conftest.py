@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import shutil
-import struct
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -83,20 +82,10 @@ def make_video() -> Callable[..., Path]:
     """A real H.264 MP4 of a given length and pixel size (the sandbox's writer, any size)."""
 
     def make(path: Path, seconds: float = 5.0, size: tuple[int, int] = (352, 640)) -> Path:
-        from kling_prompt.sandbox import mp4
+        from kling_prompt.sandbox import make_mp4
 
-        width, height = size
-        frames = round(seconds * mp4.FPS)
-        sps, pps = mp4._sps(width, height), mp4._pps()
-        pictures = [mp4._idr(width, height, (128, 128))]
-        pictures += [mp4._p_skip(width, height, n) for n in range(1, frames)]
-        samples = [struct.pack(">I", len(p)) + p for p in pictures]
-        sizes = [len(s) for s in samples]
-        ftyp = mp4._box(b"ftyp", b"isom", struct.pack(">I", 512), b"isomiso2avc1mp41")
-        offset = len(ftyp) + len(mp4._moov(width, height, frames, sizes, 0, sps, pps)) + 8
-        moov = mp4._moov(width, height, frames, sizes, offset, sps, pps)
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(ftyp + moov + mp4._box(b"mdat", *samples))
+        path.write_bytes(make_mp4(seconds, size=size))
         return path
 
     return make
