@@ -291,6 +291,7 @@ class Dispatcher:
         self.price_overrides = price_overrides
         self.submit_timeout = submit_timeout
         self._fal: Any = None
+        self._http: Any = None
         self._lock = threading.Lock()
         self._upload_locks: dict[str, threading.Lock] = {}
         self.committed_usd = 0.0
@@ -310,6 +311,9 @@ class Dispatcher:
         http = vars(fal).get("_client") if fal is not None else None
         if http is not None:
             http.close()
+        downloads, self._http = self._http, None
+        if downloads is not None:
+            downloads.close()
         if self._owns_ledger:
             self.ledger.close()
 
@@ -368,6 +372,15 @@ class Dispatcher:
         :meth:`resume` (``kling-prompt resume``) picks them up later. Nothing is cancelled.
         """
         self._abort.set()
+
+    def _downloader(self) -> Any:
+        """One httpx client for every download of this dispatcher (built on first use)."""
+        with self._lock:
+            if self._http is None:
+                from kling_prompt.dispatch.downloads import http_client
+
+                self._http = http_client()
+            return self._http
 
     def _emit(self, stage: str, message: str, label: str, job_id: int | None, **extra: Any) -> None:
         message = self.redact(message)
@@ -756,7 +769,8 @@ class Dispatcher:
                 raise JobFailed(message, error_type=status.error_type)
             mark = time.monotonic()
             try:
-                result = handle.get(interval=self.poll_interval)
+                # one GET: handle.get() would poll the status once more first
+                result = self._client().result(endpoint, handle.request_id)
             except Exception as exc:
                 error = translate(
                     exc,
@@ -813,7 +827,7 @@ class Dispatcher:
             target = target or _free_path(self.out_dir, stem, _suffix(media), job_id)
             mark = time.monotonic()
             try:
-                got = _download(url, target, media.get("file_size"))
+                got = _download(url, target, media.get("file_size"), self._downloader())
             except KeyboardInterrupt:
                 self.ledger.update(
                     job_id, error="interrupted during download; the result URL is kept"
@@ -1076,7 +1090,7 @@ def _transient(exc: BaseException) -> bool:
     return isinstance(exc, fal_client.FalClientHTTPError) and exc.status_code >= 500
 
 
-def _download(url: str, target: Path, expected: Any) -> Any:
+def _download(url: str, target: Path, expected: Any, client: Any = None) -> Any:
     from kling_prompt.dispatch.downloads import download
 
     size = (
@@ -1084,7 +1098,7 @@ def _download(url: str, target: Path, expected: Any) -> Any:
         if isinstance(expected, (int, float)) and not isinstance(expected, bool)
         else None
     )
-    return download(url, target, expected_size=size)
+    return download(url, target, expected_size=size, client=client)
 
 
 def _output_media(result: Any) -> dict[str, Any]:

@@ -23,7 +23,7 @@ from typing import Any
 
 from kling_prompt.dispatch.errors import DownloadError
 
-__all__ = ["Downloaded", "clean_partials", "download"]
+__all__ = ["Downloaded", "clean_partials", "download", "http_client"]
 
 _ATTEMPTS = 3
 
@@ -46,17 +46,20 @@ def download(
     expected_size: int | None = None,
     timeout: float = 120.0,
     retry_delay: float = 0.5,
+    client: Any = None,
 ) -> Downloaded:
     """Download ``url`` to ``target`` atomically, checking ``expected_size`` when given.
 
     Transient failures (network errors, HTTP 5xx) are retried twice; a size mismatch is not,
-    and leaves no file behind.
+    and leaves no file behind. ``client`` is an ``httpx.Client`` to reuse (its connections and
+    TLS setup), e.g. :func:`http_client`'s; by default one is made for this download.
     """
     import httpx
 
     target.parent.mkdir(parents=True, exist_ok=True)
     last: Exception | None = None
-    with httpx.Client(follow_redirects=True, timeout=httpx.Timeout(timeout, connect=15.0)) as http:
+    with contextlib.ExitStack() as stack:
+        http = client if client is not None else stack.enter_context(http_client(timeout))
         for attempt in range(1, _ATTEMPTS + 1):
             try:
                 return _once(http, url, target, expected_size)
@@ -70,6 +73,13 @@ def download(
         f"downloading {url} failed after {_ATTEMPTS} attempts ({type(last).__name__}: {last}); "
         "the job is done and paid: fetch the file from that URL, or see 'kling-prompt jobs show'"
     )
+
+
+def http_client(timeout: float = 120.0) -> Any:
+    """An ``httpx.Client`` for downloads (thread-safe, so one can serve a whole batch)."""
+    import httpx
+
+    return httpx.Client(follow_redirects=True, timeout=httpx.Timeout(timeout, connect=15.0))
 
 
 class _Retryable(Exception):
