@@ -155,3 +155,30 @@ def test_failed_jobs_are_reported_and_retried_only_when_asked(
     exhausted = _run(tmp_path / "c", requests(2), concurrency=1, retry=1)
     assert [i.outcome for i in exhausted.items] == ["failed", "completed"]
     assert sandbox.stats().jobs_created == 3
+
+
+def test_ctrl_c_stops_sending_and_leaves_jobs_resumable(sandbox: Sandbox, tmp_path: Path) -> None:
+    import _thread
+
+    from kling_prompt.dispatch import ProgressEvent
+
+    sandbox.set_latency(1.0)
+    fired: list[ProgressEvent] = []
+
+    def interrupt(event: ProgressEvent) -> None:
+        if event.stage == "submitted" and not fired:
+            fired.append(event)
+            _thread.interrupt_main()  # Ctrl-C, delivered to the main thread
+
+    summary = _run(tmp_path, requests(6), concurrency=2, progress=interrupt)
+    assert summary.interrupted
+    assert summary.completed == []
+    assert {i.outcome for i in summary.items} == {"skipped"}
+    sent = sandbox.stats().jobs_created
+    assert 1 <= sent <= 2
+    assert all(j.state != "CANCELLED" for j in sandbox.jobs)  # left running on fal
+    assert set(_ledger_states(tmp_path)) <= {"queued", "running"}
+
+    resumed = _run(tmp_path, requests(6), concurrency=6)
+    assert len(resumed.completed) == 6
+    assert sandbox.stats().jobs_created == 6  # the interrupted ones were followed, not resent
