@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from kling_prompt.catalog import data as catalog
-from kling_prompt.lint.text import Analysis
+from kling_prompt.linter.text import Analysis
 from kling_prompt.request import Request
 
 HERE = Path(__file__).resolve().parent

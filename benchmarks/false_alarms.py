@@ -21,7 +21,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from corpus import records, request_for
 
-from kling_prompt.lint import Linter
+from kling_prompt.linter import Linter
 
 REVIEW = Path(__file__).resolve().parent / "false_alarm_review.json"
 

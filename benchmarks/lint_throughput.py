@@ -18,8 +18,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from corpus import requests
 
-from kling_prompt.lint import Config, Linter
-from kling_prompt.lint.text import tokenize
+from kling_prompt.linter import Config, Linter
+from kling_prompt.linter.text import tokenize
 
 
 def best_of(fn, rounds: int) -> float:  # type: ignore[no-untyped-def]

@@ -37,11 +37,11 @@ _EXPORTS: dict[str, str] = {
     "Span": "kling_prompt.request",
     "Origin": "kling_prompt.request",
     # lint
-    "lint": "kling_prompt.lint",
-    "lint_payload": "kling_prompt.lint",
-    "Diagnostic": "kling_prompt.lint.diagnostic",
-    "Fix": "kling_prompt.lint.diagnostic",
-    "Edit": "kling_prompt.lint.diagnostic",
+    "lint": "kling_prompt.linter",
+    "lint_payload": "kling_prompt.linter",
+    "Diagnostic": "kling_prompt.linter.diagnostic",
+    "Fix": "kling_prompt.linter.diagnostic",
+    "Edit": "kling_prompt.linter.diagnostic",
     # catalog
     "estimate_cost": "kling_prompt.catalog",
     "validate": "kling_prompt.catalog",
@@ -80,11 +80,11 @@ if TYPE_CHECKING:
     from kling_prompt.errors import SpecError as SpecError
     from kling_prompt.errors import TemplateError as TemplateError
     from kling_prompt.errors import ValidationError as ValidationError
-    from kling_prompt.lint import lint as lint
-    from kling_prompt.lint import lint_payload as lint_payload
-    from kling_prompt.lint.diagnostic import Diagnostic as Diagnostic
-    from kling_prompt.lint.diagnostic import Edit as Edit
-    from kling_prompt.lint.diagnostic import Fix as Fix
+    from kling_prompt.linter import lint as lint
+    from kling_prompt.linter import lint_payload as lint_payload
+    from kling_prompt.linter.diagnostic import Diagnostic as Diagnostic
+    from kling_prompt.linter.diagnostic import Edit as Edit
+    from kling_prompt.linter.diagnostic import Fix as Fix
     from kling_prompt.rendering import render as render
     from kling_prompt.request import Origin as Origin
     from kling_prompt.request import Request as Request

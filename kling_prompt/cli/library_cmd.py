@@ -132,7 +132,7 @@ def _estimate(request: Any) -> tuple[float | None, str, str]:
     """USD (or None), billed seconds as text, and why the price is unknown."""
     from kling_prompt import catalog
     from kling_prompt.errors import KlingPromptError
-    from kling_prompt.lint.config import load_config
+    from kling_prompt.linter.config import load_config
 
     if not request.endpoint:
         return None, "-", "no model: add 'model:' to the front matter"
@@ -160,7 +160,7 @@ def _input_seconds(request: Any) -> float | None:
     if not isinstance(value, str):
         return None
     try:
-        from kling_prompt.lint.checks.payload import local_path, probe
+        from kling_prompt.linter.checks.payload import local_path, probe
     except ImportError:
         return None
     path = local_path(value, request.path)

@@ -16,11 +16,11 @@ from typing import TYPE_CHECKING, Any
 from kling_prompt.errors import KlingPromptError
 
 if TYPE_CHECKING:
-    from kling_prompt.lint.config import Config
-    from kling_prompt.lint.diagnostic import Diagnostic
-    from kling_prompt.lint.engine import Linter
-    from kling_prompt.lint.formats import FileResult
-    from kling_prompt.lint.inputs import Loaded
+    from kling_prompt.linter.config import Config
+    from kling_prompt.linter.diagnostic import Diagnostic
+    from kling_prompt.linter.engine import Linter
+    from kling_prompt.linter.formats import FileResult
+    from kling_prompt.linter.inputs import Loaded
 
 FORMAT_CHOICES = ("full", "concise", "json", "json-lines", "github", "sarif", "junit", "gitlab")
 ENV_FORMAT = "KLING_PROMPT_OUTPUT_FORMAT"
@@ -174,8 +174,8 @@ def _check_paths(paths: Sequence[str], stdin_filename: str | None) -> None:
 
 
 def _settings(args: argparse.Namespace) -> tuple[Config, Linter]:
-    from kling_prompt.lint.config import MODES, load_config, matches_any
-    from kling_prompt.lint.engine import Linter
+    from kling_prompt.linter.config import MODES, load_config, matches_any
+    from kling_prompt.linter.engine import Linter
 
     if args.mode is not None and args.mode not in MODES:
         raise UsageError(f"--mode {args.mode!r} is not a mode; use one of {', '.join(MODES)}")
@@ -204,7 +204,7 @@ def _settings(args: argparse.Namespace) -> tuple[Config, Linter]:
                     f"{flag} {selector!r} matches no rule; list the rules with 'kling-prompt rule --all'"
                 )
     if args.endpoint is not None:
-        from kling_prompt.lint.engine import endpoint_info
+        from kling_prompt.linter.engine import endpoint_info
 
         if endpoint_info(args.endpoint) is None:
             raise UsageError(
@@ -257,8 +257,8 @@ def process(
     stdin_name: str | None = None,
 ) -> FileResult:
     """Lint (and with ``job.fix``, fix in memory) one input."""
-    from kling_prompt.lint import inputs
-    from kling_prompt.lint.formats import FileResult
+    from kling_prompt.linter import inputs
+    from kling_prompt.linter.formats import FileResult
 
     if path == inputs.STDIN:
         text = stdin_text or ""
@@ -283,7 +283,7 @@ def process(
             display, loaded.text, _collect(linter, loaded, diagnostics, job.show_info)
         )
 
-    from kling_prompt.lint.fixes import fix_text
+    from kling_prompt.linter.fixes import fix_text
 
     kind = loaded.kind
 
@@ -312,7 +312,7 @@ _WORKER: dict[str, Any] = {}
 
 
 def _init_worker(job: Job) -> None:
-    from kling_prompt.lint.engine import Linter
+    from kling_prompt.linter.engine import Linter
 
     _WORKER["job"] = job
     _WORKER["linter"] = Linter(job.config)
@@ -354,9 +354,9 @@ def lint_all(job: Job, linter: Linter, paths: list[str], jobs: int) -> list[File
 
 
 def run(args: argparse.Namespace) -> int:
-    from kling_prompt.lint import inputs
-    from kling_prompt.lint.diagnostic import SEVERITY_RANK
-    from kling_prompt.lint.formats import FileResult, render, statistics
+    from kling_prompt.linter import inputs
+    from kling_prompt.linter.diagnostic import SEVERITY_RANK
+    from kling_prompt.linter.formats import FileResult, render, statistics
 
     paths = list(args.paths) or ["."]
     fmt = _output_format(args)
@@ -432,7 +432,7 @@ def run(args: argparse.Namespace) -> int:
     else:
         rules: list[dict[str, Any]] = []
         if fmt == "sarif":
-            from kling_prompt.lint.loader import load_documents
+            from kling_prompt.linter.loader import load_documents
 
             rules = list(load_documents()[0])
         color = use_color(args.color, report) and fmt == "full"

@@ -37,7 +37,7 @@ def register(subparsers: Any) -> None:
 
 
 def _documents() -> list[dict[str, Any]]:
-    from kling_prompt.lint.loader import load_documents
+    from kling_prompt.linter.loader import load_documents
 
     return load_documents()[0]
 
@@ -56,7 +56,7 @@ def find(docs: list[dict[str, Any]], key: str) -> dict[str, Any]:
 
 
 def run_rule(args: argparse.Namespace) -> int:
-    from kling_prompt.lint import docs as rule_docs
+    from kling_prompt.linter import docs as rule_docs
 
     documents = _documents()
     if args.all:
@@ -71,7 +71,7 @@ def run_rule(args: argparse.Namespace) -> int:
 
 
 def run_rules(args: argparse.Namespace) -> int:
-    from kling_prompt.lint import docs as rule_docs
+    from kling_prompt.linter import docs as rule_docs
 
     documents = _documents()
     render = {"text": rule_docs.listing, "json": rule_docs.as_json, "markdown": rule_docs.markdown}

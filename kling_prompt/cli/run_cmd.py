@@ -275,7 +275,7 @@ def _money(usd: float | None) -> str:
 
 def _run(args: argparse.Namespace) -> int:
     from kling_prompt.dispatch import load_inputs
-    from kling_prompt.lint.config import load_config
+    from kling_prompt.linter.config import load_config
 
     missing = [p for p in args.paths if p != "-" and not os.path.exists(p)]
     if missing:
@@ -375,7 +375,7 @@ def _retry_config(config: Any) -> int:
     if not getattr(config, "path", None):
         return 0
     from kling_prompt.errors import ConfigError
-    from kling_prompt.lint.config import _read_table
+    from kling_prompt.linter.config import _read_table
 
     value = _read_table(Path(config.path)).get("retry-failed", 0)
     if not isinstance(value, int) or isinstance(value, bool) or value < 0:

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 from kling_prompt.errors import SpecError
 
 if TYPE_CHECKING:
-    from kling_prompt.lint.diagnostic import Diagnostic
+    from kling_prompt.linter.diagnostic import Diagnostic
     from kling_prompt.request import Request
 
 __all__ = ["check_time_marks", "lint_rule", "problems", "refuse_motion"]
@@ -21,14 +21,14 @@ def lint_rule(
     text_or_request: str | Request, code: str, *, mode: str | None = None
 ) -> list[Diagnostic]:
     """The diagnostics of one rule (by code) for a text or a request."""
-    from kling_prompt.lint import lint
+    from kling_prompt.linter import lint
 
     return lint(text_or_request, mode=mode, config={"select": [code]})
 
 
 def problems(request: Request) -> list[Diagnostic]:
     """Warnings and errors of a request (info left out): what "lints clean" must not have."""
-    from kling_prompt.lint import lint
+    from kling_prompt.linter import lint
 
     return [d for d in lint(request) if d.severity != "info"]
 

@@ -590,7 +590,7 @@ def _appearance_clauses(text: str) -> list[tuple[int, int]]:
 
 
 def _matcher() -> Any:
-    from kling_prompt.lint.lexicon import Matcher
-    from kling_prompt.lint.loader import load_runtime
+    from kling_prompt.linter.lexicon import Matcher
+    from kling_prompt.linter.loader import load_runtime
 
     return Matcher(load_runtime()["lexicon"])

@@ -279,8 +279,8 @@ def load_inputs(
     one message per input that could not be read. Prompt files with examples give one request
     per example; JSONL datasets one per line.
     """
-    from kling_prompt.lint import inputs
-    from kling_prompt.lint.config import Config
+    from kling_prompt.linter import inputs
+    from kling_prompt.linter.config import Config
 
     config = config if config is not None else Config()
     found: list[tuple[Request, list[Any], str]] = []
@@ -786,7 +786,7 @@ def run_batch(
         if paths:
             config = dispatcher.lint_config
             if config is not None and not hasattr(config, "exclude"):
-                from kling_prompt.lint.config import Config
+                from kling_prompt.linter.config import Config
 
                 config = Config(config)
             found, errors = load_inputs(paths, config=config)

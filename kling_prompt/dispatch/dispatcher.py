@@ -399,9 +399,9 @@ class Dispatcher:
         (catalog or media problems, with field paths) or ``CatalogError`` (unknown endpoint).
         """
         from kling_prompt import catalog
-        from kling_prompt.lint.config import Config
-        from kling_prompt.lint.engine import default_linter
-        from kling_prompt.lint.suppress import strip
+        from kling_prompt.linter.config import Config
+        from kling_prompt.linter.engine import default_linter
+        from kling_prompt.linter.suppress import strip
 
         label = _label(request)
         if not request.endpoint:

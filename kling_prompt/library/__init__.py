@@ -117,9 +117,9 @@ from kling_prompt.library.core import (
 from kling_prompt.library.frontmatter import Loc, Problem
 
 if TYPE_CHECKING:
-    from kling_prompt.lint.config import Config
-    from kling_prompt.lint.diagnostic import Diagnostic
-    from kling_prompt.lint.inputs import Loaded
+    from kling_prompt.linter.config import Config
+    from kling_prompt.linter.diagnostic import Diagnostic
+    from kling_prompt.linter.inputs import Loaded
     from kling_prompt.request import Request
 
 __all__ = [
@@ -265,8 +265,8 @@ def discover(paths: Iterable[str | os.PathLike[str]]) -> list[Path]:
 
 def to_diagnostic(problem: Problem, default_path: str) -> Diagnostic:
     """A :class:`Problem` as a lint diagnostic."""
-    from kling_prompt.lint.diagnostic import Diagnostic
-    from kling_prompt.lint.inputs import parse_error
+    from kling_prompt.linter.diagnostic import Diagnostic
+    from kling_prompt.linter.inputs import parse_error
 
     loc = problem.loc
     filename = loc.path if loc is not None else default_path
@@ -291,7 +291,7 @@ def load_for_lint(
     loaded: Loaded, *, config: Config, mode: str | None = None, endpoint: str | None = None
 ) -> None:
     """Fill ``loaded.items`` (one per example) and ``loaded.errors`` for a ``.prompt`` file."""
-    from kling_prompt.lint.inputs import Item
+    from kling_prompt.linter.inputs import Item
 
     compiled = compile_text(
         loaded.path,

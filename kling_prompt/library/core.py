@@ -19,7 +19,7 @@ from kling_prompt.library import frontmatter
 from kling_prompt.library._source import Source
 from kling_prompt.library._text import fold, literal, spans
 from kling_prompt.library.frontmatter import Document, Loc, Problem
-from kling_prompt.lint.suppress import DIRECTIVE, Directive, covers, parse_body
+from kling_prompt.linter.suppress import DIRECTIVE, Directive, covers, parse_body
 from kling_prompt.request import Origin, Request, SourceMap, Span
 
 if TYPE_CHECKING:
@@ -86,7 +86,7 @@ def find_root(path: str | os.PathLike[str]) -> Path:
     """The library folder of a prompt file: the nearest folder at or above it holding a
     ``kling-prompt.toml`` (or a ``pyproject.toml`` with a ``[tool.kling-prompt]`` table), else
     the file's own folder."""
-    from kling_prompt.lint.config import find_config
+    from kling_prompt.linter.config import find_config
 
     folder = Path(path).resolve().parent if path != "-" else Path.cwd()
     found = find_config(folder)

@@ -14,11 +14,11 @@ from hypothesis import strategies as st
 from kling_prompt.request import Request
 
 if TYPE_CHECKING:
-    from kling_prompt.lint import inputs
-    from kling_prompt.lint.diagnostic import Diagnostic, Edit
+    from kling_prompt.linter import inputs
+    from kling_prompt.linter.diagnostic import Diagnostic, Edit
 
-# kling_prompt.lint is imported inside the tests: importing it while tests are collected would
-# shadow the lazy ``kling_prompt.lint`` function that other test modules import by that name.
+# kling_prompt.linter is imported inside the tests: importing it while tests are collected would
+# shadow the lazy ``kling_prompt.linter`` function that other test modules import by that name.
 
 pytestmark = pytest.mark.usefixtures("test_rules")
 
@@ -93,9 +93,9 @@ def test_stdin_fix_prints_the_fixed_text(cli: Runner) -> None:
 
 
 def _relint(path: str) -> object:
-    from kling_prompt.lint import inputs
-    from kling_prompt.lint.config import Config
-    from kling_prompt.lint.engine import Linter
+    from kling_prompt.linter import inputs
+    from kling_prompt.linter.config import Config
+    from kling_prompt.linter.engine import Linter
 
     linter = Linter(Config())
 
@@ -119,7 +119,7 @@ printable = st.text(
 )
 @given(before=printable, after=printable)
 def test_text_fix_keeps_every_other_byte(before: str, after: str) -> None:
-    from kling_prompt.lint.fixes import fix_text
+    from kling_prompt.linter.fixes import fix_text
 
     text = f"{before} teh {after}"
     out = fix_text(text, _relint("p.txt"))  # type: ignore[arg-type]
@@ -149,7 +149,7 @@ json_values = st.recursive(
 def test_json_fix_keeps_surrounding_json_identical(
     extra: dict[str, object], indent: int | None, word: str
 ) -> None:
-    from kling_prompt.lint.fixes import fix_text
+    from kling_prompt.linter.fixes import fix_text
 
     prompt = f"{word} teh {word}"
     doc = {"arguments": {**extra, "prompt": prompt}, "endpoint": None}
@@ -163,10 +163,10 @@ def test_json_fix_keeps_surrounding_json_identical(
 
 
 def _payload_fix(text: str, edits: list[Edit]) -> str:
-    from kling_prompt.lint import inputs
-    from kling_prompt.lint.config import Config
-    from kling_prompt.lint.diagnostic import Diagnostic, Fix
-    from kling_prompt.lint.fixes import fix_text
+    from kling_prompt.linter import inputs
+    from kling_prompt.linter.config import Config
+    from kling_prompt.linter.diagnostic import Diagnostic, Fix
+    from kling_prompt.linter.fixes import fix_text
 
     loaded = inputs.parse("p.json", text, config=Config())
 
@@ -179,7 +179,7 @@ def _payload_fix(text: str, edits: list[Edit]) -> str:
 
 
 def test_payload_edits_in_place() -> None:
-    from kling_prompt.lint.diagnostic import Edit
+    from kling_prompt.linter.diagnostic import Edit
 
     text = '{\n  "arguments": {\n    "prompt": "x",\n    "cfg": 5,\n    "old": [1, 2]\n  }\n}\n'
     assert _payload_fix(text, [Edit("cfg", None, None, 0.5)]) == text.replace(
@@ -198,8 +198,8 @@ def test_payload_edits_in_place() -> None:
 
 
 def test_apply_fixes_is_pure_and_first_wins() -> None:
-    from kling_prompt.lint.diagnostic import Edit, Fix
-    from kling_prompt.lint.fixes import apply_fixes
+    from kling_prompt.linter.diagnostic import Edit, Fix
+    from kling_prompt.linter.fixes import apply_fixes
 
     arguments = {"prompt": "teh cat", "negative_prompt": "blur"}
     first = Fix("a", [Edit("prompt", 0, 3, "the")])
@@ -213,9 +213,9 @@ def test_apply_fixes_is_pure_and_first_wins() -> None:
 
 
 def test_fix_request_keeps_directives_and_is_idempotent() -> None:
-    from kling_prompt.lint.config import Config
-    from kling_prompt.lint.engine import Linter
-    from kling_prompt.lint.fixes import fix_request
+    from kling_prompt.linter.config import Config
+    from kling_prompt.linter.engine import Linter
+    from kling_prompt.linter.fixes import fix_request
 
     linter = Linter(Config())
     request = Request(None, {"prompt": "teh {# kp-ignore: KP992 #} forbidden adn teh"})

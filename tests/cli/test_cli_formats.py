@@ -81,8 +81,8 @@ def test_github_annotations(cli: Runner, files: list[str]) -> None:
 
 
 def test_github_escaping() -> None:
-    from kling_prompt.lint.diagnostic import Diagnostic
-    from kling_prompt.lint.formats import FileResult, github
+    from kling_prompt.linter.diagnostic import Diagnostic
+    from kling_prompt.linter.formats import FileResult, github
 
     diag = Diagnostic(
         "KP990", "x", "warning", "50% off\r\nnext: a,b", filename="dir,a:b.txt", line=1, column=1

@@ -51,9 +51,9 @@ def test_unknown_rule_is_one_line(cli: Runner) -> None:
 
 
 def test_markdown_anchors_match_diagnostic_urls() -> None:
-    from kling_prompt.lint.diagnostic import docs_url
-    from kling_prompt.lint.docs import markdown
-    from kling_prompt.lint.loader import load_documents
+    from kling_prompt.linter.diagnostic import docs_url
+    from kling_prompt.linter.docs import markdown
+    from kling_prompt.linter.loader import load_documents
 
     docs = load_documents()[0]
     page = markdown(docs)
@@ -64,8 +64,8 @@ def test_markdown_anchors_match_diagnostic_urls() -> None:
 
 
 def test_docs_rules_md_is_current(monkeypatch: pytest.MonkeyPatch) -> None:
-    from kling_prompt.lint.docs import REGENERATE, markdown
-    from kling_prompt.lint.loader import load_documents
+    from kling_prompt.linter.docs import REGENERATE, markdown
+    from kling_prompt.linter.loader import load_documents
 
     monkeypatch.delenv("KLING_PROMPT_RULES_DIR", raising=False)
     committed = (ROOT / "docs" / "rules.md").read_text(encoding="utf-8")

@@ -11,8 +11,8 @@ from kling_prompt import Prompt
 from kling_prompt.craft import STAGES, staged, write_stages
 from kling_prompt.craft.checks import problems
 from kling_prompt.errors import SpecError
-from kling_prompt.lint.config import Config
-from kling_prompt.lint.inputs import load
+from kling_prompt.linter.config import Config
+from kling_prompt.linter.inputs import load
 from kling_prompt.request import Request
 
 IMG, VID = "https://x/char.png", "https://x/ref.mp4"

@@ -91,8 +91,8 @@ def job_size(result: Any) -> int:
 def test_image_to_video_uploads_a_local_image_once(
     sandbox: Sandbox, make_dispatcher: MakeDispatcher, data_dir: Path
 ) -> None:
-    from kling_prompt.lint import inputs
-    from kling_prompt.lint.config import Config
+    from kling_prompt.linter import inputs
+    from kling_prompt.linter.config import Config
 
     (item,) = inputs.load(str(data_dir / "portrait.json"), config=Config()).items
     dispatcher, events = make_dispatcher()
@@ -204,8 +204,8 @@ def test_video_edit(sandbox: Sandbox, make_dispatcher: MakeDispatcher, endpoint:
 def test_multi_shot_with_audio_from_jsonl(
     sandbox: Sandbox, make_dispatcher: MakeDispatcher, data_dir: Path
 ) -> None:
-    from kling_prompt.lint import inputs
-    from kling_prompt.lint.config import Config
+    from kling_prompt.linter import inputs
+    from kling_prompt.linter.config import Config
 
     (item,) = inputs.load(str(data_dir / "shots.jsonl"), config=Config()).items
     dispatcher, _ = make_dispatcher()
@@ -221,8 +221,8 @@ def test_multi_shot_with_audio_from_jsonl(
 def test_lint_errors_block_unless_forced(
     sandbox: Sandbox, make_dispatcher: MakeDispatcher, data_dir: Path
 ) -> None:
-    from kling_prompt.lint import inputs
-    from kling_prompt.lint.config import Config
+    from kling_prompt.linter import inputs
+    from kling_prompt.linter.config import Config
 
     (item,) = inputs.load(str(data_dir / "broken.json"), config=Config()).items
     dispatcher, _ = make_dispatcher()

@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from kling_prompt.lint.config import Config
-from kling_prompt.lint.diagnostic import Diagnostic
-from kling_prompt.lint.engine import Linter
-from kling_prompt.lint.inputs import load
+from kling_prompt.linter.config import Config
+from kling_prompt.linter.diagnostic import Diagnostic
+from kling_prompt.linter.engine import Linter
+from kling_prompt.linter.inputs import load
 
 _LINTER: list[Linter] = []
 

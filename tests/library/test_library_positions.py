@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from kling_prompt.library import compile_text
-from kling_prompt.lint.diagnostic import Diagnostic
+from kling_prompt.linter.diagnostic import Diagnostic
 
 Write = Callable[[str, str], Path]
 Lint = Callable[[Path | str], list[Diagnostic]]

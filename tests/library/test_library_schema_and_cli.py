@@ -13,9 +13,9 @@ from kling_prompt import catalog, library
 from kling_prompt.cli import main
 from kling_prompt.library import frontmatter
 from kling_prompt.library.scaffold import SCAFFOLD_MODES
-from kling_prompt.lint.config import Config
-from kling_prompt.lint.engine import Linter
-from kling_prompt.lint.inputs import load
+from kling_prompt.linter.config import Config
+from kling_prompt.linter.engine import Linter
+from kling_prompt.linter.inputs import load
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 PROMPTS = sorted(EXAMPLES.rglob("*.prompt"))

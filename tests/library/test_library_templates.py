@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from kling_prompt.library import compile_file, find_root, render_file
-from kling_prompt.lint.diagnostic import Diagnostic
+from kling_prompt.linter.diagnostic import Diagnostic
 
 Write = Callable[[str, str], Path]
 Lint = Callable[[Path | str], list[Diagnostic]]
@@ -273,8 +273,8 @@ def test_plain_body_does_not_import_jinja(write: Write) -> None:
     )
     code = (
         "import sys\n"
-        "from kling_prompt.lint.config import Config\n"
-        "from kling_prompt.lint.inputs import load\n"
+        "from kling_prompt.linter.config import Config\n"
+        "from kling_prompt.linter.inputs import load\n"
         f"loaded = load({str(path)!r}, config=Config())\n"
         "assert loaded.items and not loaded.errors\n"
         "print('jinja2' in sys.modules)\n"

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from kling_prompt.lint import Config, Linter
-from kling_prompt.lint.diagnostic import Diagnostic
+from kling_prompt.linter import Config, Linter
+from kling_prompt.linter.diagnostic import Diagnostic
 from kling_prompt.request import Request
 
 _LINTERS: dict[str, Linter] = {}

@@ -6,11 +6,11 @@ from typing import Any
 
 import pytest
 
-from kling_prompt.lint import Linter
-from kling_prompt.lint.checks.audio import dialogue, speaker_name, spoken_words
-from kling_prompt.lint.diagnostic import Diagnostic
-from kling_prompt.lint.language import detect_language, script_counts
-from kling_prompt.lint.text import Analysis
+from kling_prompt.linter import Linter
+from kling_prompt.linter.checks.audio import dialogue, speaker_name, spoken_words
+from kling_prompt.linter.diagnostic import Diagnostic
+from kling_prompt.linter.language import detect_language, script_counts
+from kling_prompt.linter.text import Analysis
 from kling_prompt.request import Request
 
 V26 = "fal-ai/kling-video/v2.6/pro/text-to-video"

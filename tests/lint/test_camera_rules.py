@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from kling_prompt.lint import Linter
+from kling_prompt.linter import Linter
 from kling_prompt.request import Request
 
 LINTER = Linter()

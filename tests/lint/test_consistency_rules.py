@@ -6,10 +6,10 @@ from typing import Any
 
 import pytest
 
-from kling_prompt.lint import Linter
-from kling_prompt.lint.checks.consistency import time_marks
-from kling_prompt.lint.diagnostic import Diagnostic
-from kling_prompt.lint.text import Analysis
+from kling_prompt.linter import Linter
+from kling_prompt.linter.checks.consistency import time_marks
+from kling_prompt.linter.diagnostic import Diagnostic
+from kling_prompt.linter.text import Analysis
 from kling_prompt.request import Request
 
 V3 = "fal-ai/kling-video/v3/pro/text-to-video"

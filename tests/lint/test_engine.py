@@ -10,12 +10,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kling_prompt.lint import Config, Linter, lint, lint_payload, load_config
-from kling_prompt.lint.config import selects
-from kling_prompt.lint.inputs import load
-from kling_prompt.lint.lexicon import Matcher, compile_lexicons, expand
-from kling_prompt.lint.rules import Rule, RuleMeta
-from kling_prompt.lint.suppress import extract, strip
+from kling_prompt.linter import Config, Linter, lint, lint_payload, load_config
+from kling_prompt.linter.config import selects
+from kling_prompt.linter.inputs import load
+from kling_prompt.linter.lexicon import Matcher, compile_lexicons, expand
+from kling_prompt.linter.rules import Rule, RuleMeta
+from kling_prompt.linter.suppress import extract, strip
 from kling_prompt.request import Origin, Request, SourceMap, Span
 
 LONG = "a" * 2600
@@ -273,7 +273,7 @@ def test_lint_payload_never_raises(arguments: dict[str, Any], endpoint: str) -> 
 
 
 def test_required_directive_is_an_expectation() -> None:
-    from kling_prompt.lint.suppress import Directive
+    from kling_prompt.linter.suppress import Directive
 
     linter = Linter(Config(ENGINE))
     request = Request(None, {"prompt": LONG}, mode="text-to-video")
@@ -302,3 +302,17 @@ def test_odd_argument_keys_do_not_break_positions() -> None:
             "fal-ai/kling-video/v3/pro/text-to-video", {"]": 1, "a[": 2, "prompt": "A fox."}
         )
     )
+
+
+def test_public_lint_is_the_function_after_the_engine_is_imported() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import kling_prompt.linter.engine, kling_prompt.rendering\n"
+        "import kling_prompt\n"
+        "from kling_prompt import lint, render\n"
+        "assert callable(lint) and lint.__module__ == 'kling_prompt.linter', lint\n"
+        "assert kling_prompt.lint is lint and callable(render)\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)

@@ -8,8 +8,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from kling_prompt.lint import Linter
-from kling_prompt.lint.diagnostic import Diagnostic
+from kling_prompt.linter import Linter
+from kling_prompt.linter.diagnostic import Diagnostic
 from kling_prompt.request import Request
 
 V3 = "fal-ai/kling-video/v3/pro/text-to-video"

@@ -15,10 +15,10 @@ from typing import Any
 import pytest
 from rulecases import expand
 
-from kling_prompt.lint import Config, Linter
-from kling_prompt.lint.diagnostic import Diagnostic
-from kling_prompt.lint.loader import load_documents
-from kling_prompt.lint.rules import Gate
+from kling_prompt.linter import Config, Linter
+from kling_prompt.linter.diagnostic import Diagnostic
+from kling_prompt.linter.loader import load_documents
+from kling_prompt.linter.rules import Gate
 from kling_prompt.request import Request
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from kling_prompt.lint import Linter
-from kling_prompt.lint.diagnostic import Diagnostic
+from kling_prompt.linter import Linter
+from kling_prompt.linter.diagnostic import Diagnostic
 from kling_prompt.request import Request
 
 LINTER = Linter()

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from kling_prompt.lint import Linter
-from kling_prompt.lint.diagnostic import Diagnostic
-from kling_prompt.lint.fixes import apply_fixes
+from kling_prompt.linter import Linter
+from kling_prompt.linter.diagnostic import Diagnostic
+from kling_prompt.linter.fixes import apply_fixes
 from kling_prompt.request import Request
 
 LINTER = Linter()

@@ -15,9 +15,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from kling_prompt.catalog import data as catalog
-from kling_prompt.lint import Config, Linter
-from kling_prompt.lint.diagnostic import Diagnostic, Fix
-from kling_prompt.lint.inputs import load
+from kling_prompt.linter import Config, Linter
+from kling_prompt.linter.diagnostic import Diagnostic, Fix
+from kling_prompt.linter.inputs import load
 from kling_prompt.request import Request, get_field, set_field
 
 CORPUS = Path(__file__).resolve().parents[2].parent / "shared" / "corpus" / "real_prompts.jsonl"
@@ -181,7 +181,7 @@ def test_unsafe_fix_resolves_the_finding(
 
 
 def test_fixes_work_with_the_fix_engine() -> None:
-    fixes = pytest.importorskip("kling_prompt.lint.fixes")
+    fixes = pytest.importorskip("kling_prompt.linter.fixes")
     arguments = {"prompt": "A man waves.", "image_url": "https://e.com/a.png", "duration": 5}
     found = [
         d.fix for d in lint(V26_I2V, arguments) if d.code.startswith(OWN) and d.fix and d.fix.safe

@@ -11,9 +11,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kling_prompt.lint import Config, Linter
-from kling_prompt.lint.diagnostic import Diagnostic, Fix
-from kling_prompt.lint.inputs import load
+from kling_prompt.linter import Config, Linter
+from kling_prompt.linter.diagnostic import Diagnostic, Fix
+from kling_prompt.linter.inputs import load
 from kling_prompt.request import Request, get_field, set_field
 
 O1_R2V = "fal-ai/kling-video/o1/reference-to-video"

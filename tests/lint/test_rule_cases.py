@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from rulecases import run_case
 
-from kling_prompt.lint.loader import load_documents
+from kling_prompt.linter.loader import load_documents
 
 RULES, LEXICONS = load_documents()
 GUIDELINES = Path(__file__).resolve().parents[2].parent / "shared" / "GUIDELINES.md"

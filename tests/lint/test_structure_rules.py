@@ -7,9 +7,9 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from kling_prompt.lint import Config, Linter
-from kling_prompt.lint.diagnostic import Diagnostic
-from kling_prompt.lint.fixes import apply_fixes
+from kling_prompt.linter import Config, Linter
+from kling_prompt.linter.diagnostic import Diagnostic
+from kling_prompt.linter.fixes import apply_fixes
 from kling_prompt.request import Request
 
 LINTER = Linter()

@@ -11,7 +11,7 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from kling_prompt.lint.diagnostic import docs_url
+from kling_prompt.linter.diagnostic import docs_url
 
 _SENTENCE_END = re.compile(r"[.!?](?=\s+[A-Z(])")
 REGENERATE = "kling-prompt rules --output-format markdown > docs/rules.md"

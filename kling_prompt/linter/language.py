@@ -8,7 +8,7 @@ thin: rules then stay silent rather than guess. Standard library only, no model,
 
 from __future__ import annotations
 
-from kling_prompt.lint.lazyre import LazyPattern, lazy
+from kling_prompt.linter.lazyre import LazyPattern, lazy
 
 # Script ranges: (first code point, last code point, script name).
 _RANGES: tuple[tuple[int, int, str], ...] = (

@@ -13,10 +13,10 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-from kling_prompt.lint.diagnostic import Diagnostic
-from kling_prompt.lint.lazyre import lazy
-from kling_prompt.lint.rules import Context, RuleMeta, check
-from kling_prompt.lint.text import Analysis, Quote
+from kling_prompt.linter.diagnostic import Diagnostic
+from kling_prompt.linter.lazyre import lazy
+from kling_prompt.linter.rules import Context, RuleMeta, check
+from kling_prompt.linter.text import Analysis, Quote
 
 _CLAUSE_END = lazy(r"[.!?\n]")
 _VOICE_TOKEN = lazy(r"<<<[^>]*>>>")
@@ -141,11 +141,11 @@ def spoken_lines(a: Analysis) -> list[Line]:
 
 
 def line_language(a: Analysis, line: Line) -> str | None:
-    """The guessed language of a line (see :mod:`kling_prompt.lint.language`), cached."""
+    """The guessed language of a line (see :mod:`kling_prompt.linter.language`), cached."""
     cache: dict[int, str | None] = a.memo("kp5.language", lambda _: {})
     start = line.quote.start
     if start not in cache:
-        from kling_prompt.lint.language import detect_language
+        from kling_prompt.linter.language import detect_language
 
         cache[start] = detect_language(line.quote.text)
     return cache[start]

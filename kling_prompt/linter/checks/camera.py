@@ -6,9 +6,9 @@ import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from kling_prompt.lint.diagnostic import Diagnostic
-from kling_prompt.lint.lazyre import lazy
-from kling_prompt.lint.rules import Context, RuleMeta, check
+from kling_prompt.linter.diagnostic import Diagnostic
+from kling_prompt.linter.lazyre import lazy
+from kling_prompt.linter.rules import Context, RuleMeta, check
 
 from .motion import camera_moves, clause_start, move_of
 

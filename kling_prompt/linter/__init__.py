@@ -9,9 +9,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from kling_prompt.lint.config import Config, load_config
-from kling_prompt.lint.diagnostic import Diagnostic, Edit, Fix
-from kling_prompt.lint.engine import Linter, default_linter
+from kling_prompt.linter.config import Config, load_config
+from kling_prompt.linter.diagnostic import Diagnostic, Edit, Fix
+from kling_prompt.linter.engine import Linter, default_linter
 from kling_prompt.request import Request
 
 __all__ = ["Config", "Diagnostic", "Edit", "Fix", "Linter", "lint", "lint_payload", "load_config"]

@@ -6,11 +6,11 @@ import re
 from collections import Counter
 from collections.abc import Iterator
 
-from kling_prompt.lint.diagnostic import Diagnostic, Edit, Fix
-from kling_prompt.lint.lazyre import lazy
-from kling_prompt.lint.lexicon import Hit
-from kling_prompt.lint.rules import Context, RuleMeta, check
-from kling_prompt.lint.text import Analysis
+from kling_prompt.linter.diagnostic import Diagnostic, Edit, Fix
+from kling_prompt.linter.lazyre import lazy
+from kling_prompt.linter.lexicon import Hit
+from kling_prompt.linter.rules import Context, RuleMeta, check
+from kling_prompt.linter.text import Analysis
 
 from .motion import has_motion
 

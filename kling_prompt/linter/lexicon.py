@@ -18,7 +18,7 @@ import sys
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from kling_prompt.lint.lazyre import lazy
+from kling_prompt.linter.lazyre import lazy
 
 _BRACE = lazy(r"\{([^{}]*)\}")
 _SEPARATORS = lazy(r"[\s\-]+")

@@ -8,7 +8,7 @@ line and column in the file.
 
 from __future__ import annotations
 
-from kling_prompt.lint.lazyre import lazy
+from kling_prompt.linter.lazyre import lazy
 
 _WS = lazy(r"[ \t\n\r]*")
 _PLAIN = lazy(r'[^"\\]*')

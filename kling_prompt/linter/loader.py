@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from pathlib import Path
 
 from kling_prompt.errors import ConfigError
-from kling_prompt.lint.diagnostic import SEVERITIES
+from kling_prompt.linter.diagnostic import SEVERITIES
 
 RULE_KEYS = {
     "code",
@@ -234,8 +234,8 @@ def _validate_rule(doc: dict[str, Any], path: Path) -> None:
 
 
 def compile_rules(files: list[Path]) -> dict[str, Any]:
-    from kling_prompt.lint.lexicon import compile_lexicons
-    from kling_prompt.lint.rules import inline_lexicon_name
+    from kling_prompt.linter.lexicon import compile_lexicons
+    from kling_prompt.linter.rules import inline_lexicon_name
 
     rules, lexicons = load_files(files)
     sources: dict[str, dict[str, Any]] = {

@@ -12,10 +12,10 @@ import os
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from kling_prompt.lint.config import Config
-from kling_prompt.lint.diagnostic import Diagnostic
-from kling_prompt.lint.jsonpos import Located, line_column, locate
-from kling_prompt.lint.suppress import Directive
+from kling_prompt.linter.config import Config
+from kling_prompt.linter.diagnostic import Diagnostic
+from kling_prompt.linter.jsonpos import Located, line_column, locate
+from kling_prompt.linter.suppress import Directive
 from kling_prompt.request import Origin, Request, SourceMap, Span
 
 SUFFIXES = (".txt", ".json", ".jsonl", ".prompt")

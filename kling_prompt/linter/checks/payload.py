@@ -20,8 +20,8 @@ if TYPE_CHECKING:
 
 from kling_prompt.catalog import data as catalog
 from kling_prompt.catalog.data import EndpointInfo, FieldInfo
-from kling_prompt.lint.diagnostic import Diagnostic, Edit, Fix
-from kling_prompt.lint.rules import Context, RuleMeta, check
+from kling_prompt.linter.diagnostic import Diagnostic, Edit, Fix
+from kling_prompt.linter.rules import Context, RuleMeta, check
 
 # Abstract input roles that stand for a capability (KP111). A field of such a role sent to an
 # endpoint without the capability is "unsupported feature", not merely "unknown field" (KP109).

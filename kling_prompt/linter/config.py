@@ -15,7 +15,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from kling_prompt.errors import ConfigError
-from kling_prompt.lint.diagnostic import SEVERITIES
+from kling_prompt.linter.diagnostic import SEVERITIES
 
 CONFIG_FILES = ("kling-prompt.toml", ".kling-prompt.toml", "pyproject.toml")
 KNOWN_KEYS = {
@@ -35,6 +35,7 @@ KNOWN_KEYS = {
     "prices": "mapping of endpoint id -> price override (usd_per_second, date, ...)",
     "max-cost": "maximum estimated cost in USD of a run (run and resume)",
     "concurrency": "number of jobs sent at once by run",
+    "retry-failed": "how many times run retries a job that failed on fal's side (default 0: no paid retry)",
     "out": "folder where run writes videos",
 }
 MODES = (
@@ -320,7 +321,7 @@ def load_config(path: str | os.PathLike[str] | None = None, *, start: str | None
 
 
 def _read_table(path: str | os.PathLike[str]) -> dict[str, Any]:
-    from kling_prompt.lint.loader import cache_dir
+    from kling_prompt.linter.loader import cache_dir
 
     path = os.fspath(path)
     st = os.stat(path)

@@ -13,7 +13,7 @@ import os
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
-from kling_prompt.lint.diagnostic import Diagnostic
+from kling_prompt.linter.diagnostic import Diagnostic
 
 FORMATS = ("full", "concise", "json", "json-lines", "github", "sarif", "junit", "gitlab")
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -371,14 +371,14 @@ def _uri(path: str) -> str:
 
 
 def _first_sentence(text: str) -> str:
-    from kling_prompt.lint.docs import summary
+    from kling_prompt.linter.docs import summary
 
     return summary({"docs": {"what": text}})
 
 
 def sarif_rule(doc: Mapping[str, Any]) -> dict[str, Any]:
     """A SARIF ``reportingDescriptor`` from a rule document."""
-    from kling_prompt.lint.diagnostic import docs_url
+    from kling_prompt.linter.diagnostic import docs_url
 
     docs = doc.get("docs") or {}
     what = str(docs.get("what") or doc.get("message") or doc["name"])

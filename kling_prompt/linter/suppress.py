@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 
-from kling_prompt.lint.lazyre import lazy
+from kling_prompt.linter.lazyre import lazy
 
 DIRECTIVE = lazy(
     r"\{#-?\s*kp-ignore(?P<kind>-next-line|-file)?\s*(?::\s*(?P<body>.*?))?\s*-?#\}",
@@ -160,7 +160,7 @@ def covers(
     file_line: int | None,
 ) -> bool:
     """Whether a directive covers a diagnostic of rule ``code`` at the given place."""
-    from kling_prompt.lint.config import selects
+    from kling_prompt.linter.config import selects
 
     if not any(selects(c, code, name) for c in directive.codes):
         return False

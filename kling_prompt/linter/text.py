@@ -15,10 +15,10 @@ from collections.abc import Callable
 from itertools import islice
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
-from kling_prompt.lint.lazyre import lazy
+from kling_prompt.linter.lazyre import lazy
 
 if TYPE_CHECKING:
-    from kling_prompt.lint.lexicon import Hit, Matcher
+    from kling_prompt.linter.lexicon import Hit, Matcher
 
 T = TypeVar("T")
 

@@ -13,12 +13,12 @@ import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
-from kling_prompt.lint.diagnostic import Diagnostic, Edit, Fix
-from kling_prompt.lint.lazyre import lazy
-from kling_prompt.lint.text import Analysis
+from kling_prompt.linter.diagnostic import Diagnostic, Edit, Fix
+from kling_prompt.linter.lazyre import lazy
+from kling_prompt.linter.text import Analysis
 
 if TYPE_CHECKING:
-    from kling_prompt.lint.lexicon import Hit, Matcher
+    from kling_prompt.linter.lexicon import Hit, Matcher
     from kling_prompt.request import Request
 
 # Text fields a rule can look at: the prompt, each multi-shot prompt, the negative prompt.
@@ -41,7 +41,7 @@ def check(code: str) -> Callable[[CheckFn], CheckFn]:
 
 
 def code_checks() -> dict[str, CheckFn]:
-    from kling_prompt.lint import checks  # noqa: F401  (importing registers the functions)
+    from kling_prompt.linter import checks  # noqa: F401  (importing registers the functions)
 
     return dict(_CODE_CHECKS)
 

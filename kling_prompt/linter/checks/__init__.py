@@ -1,6 +1,6 @@
 """Structural rules written in Python (``kind: code`` in their rule file).
 
-Each module registers its functions with :func:`kling_prompt.lint.rules.check`; importing this
+Each module registers its functions with :func:`kling_prompt.linter.rules.check`; importing this
 package registers them all.
 """
 

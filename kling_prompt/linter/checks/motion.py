@@ -8,11 +8,11 @@ from __future__ import annotations
 from bisect import bisect_right
 from collections.abc import Iterator
 
-from kling_prompt.lint.diagnostic import Diagnostic
-from kling_prompt.lint.lazyre import lazy
-from kling_prompt.lint.lexicon import Hit
-from kling_prompt.lint.rules import Context, RuleMeta, check
-from kling_prompt.lint.text import Analysis
+from kling_prompt.linter.diagnostic import Diagnostic
+from kling_prompt.linter.lazyre import lazy
+from kling_prompt.linter.lexicon import Hit
+from kling_prompt.linter.rules import Context, RuleMeta, check
+from kling_prompt.linter.text import Analysis
 
 # Where a clause starts: punctuation, brackets, quotes, or a joining word.
 _CLAUSE_BREAK = lazy(

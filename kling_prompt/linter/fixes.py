@@ -18,7 +18,7 @@ import json
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from kling_prompt.lint.diagnostic import Diagnostic, Edit, Fix
+from kling_prompt.linter.diagnostic import Diagnostic, Edit, Fix
 from kling_prompt.request import Request, SourceMap, Span, get_field, set_field
 
 MAX_PASSES = 10
@@ -195,7 +195,7 @@ def fix_request(
 
 def _to_raw_fields(request: Request, fix: Fix | None) -> Fix | None:
     """Carry a fix's text edits from the directive-free text to the text as written."""
-    from kling_prompt.lint.suppress import extract
+    from kling_prompt.linter.suppress import extract
 
     assert fix is not None
     edits: list[Edit] = []
@@ -294,10 +294,10 @@ def plan(
 ) -> FilePlan:
     """Map the applicable fixes of each item of a loaded file to edits of the file's text.
 
-    ``loaded`` is an :class:`~kling_prompt.lint.inputs.Loaded` without parse errors and
+    ``loaded`` is an :class:`~kling_prompt.linter.inputs.Loaded` without parse errors and
     ``diagnostics`` holds each item's diagnostics, in item order.
     """
-    from kling_prompt.lint.engine import prepare
+    from kling_prompt.linter.engine import prepare
 
     out = FilePlan()
     text: str = loaded.text or ""
@@ -326,7 +326,7 @@ class _Doc:
     __slots__ = ("base", "positions", "prefix", "text")
 
     def __init__(self, text: str, base: int) -> None:
-        from kling_prompt.lint.jsonpos import locate
+        from kling_prompt.linter.jsonpos import locate
 
         self.text = text
         self.base = base

@@ -13,11 +13,11 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from kling_prompt.catalog.data import EndpointInfo
-from kling_prompt.lint.checks.payload import endpoint, given, short_id, suggest_endpoints
-from kling_prompt.lint.diagnostic import Diagnostic, Edit, Fix
-from kling_prompt.lint.lazyre import lazy
-from kling_prompt.lint.rules import Context, RuleMeta, check
-from kling_prompt.lint.text import Analysis, Reference
+from kling_prompt.linter.checks.payload import endpoint, given, short_id, suggest_endpoints
+from kling_prompt.linter.diagnostic import Diagnostic, Edit, Fix
+from kling_prompt.linter.lazyre import lazy
+from kling_prompt.linter.rules import Context, RuleMeta, check
+from kling_prompt.linter.text import Analysis, Reference
 
 _EXAMPLES = {
     "element": "'{} walks in'",

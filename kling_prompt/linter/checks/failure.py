@@ -8,10 +8,10 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from kling_prompt.lint.diagnostic import Diagnostic
-from kling_prompt.lint.lazyre import lazy
-from kling_prompt.lint.rules import Context, RuleMeta, check
-from kling_prompt.lint.text import Analysis
+from kling_prompt.linter.diagnostic import Diagnostic
+from kling_prompt.linter.lazyre import lazy
+from kling_prompt.linter.rules import Context, RuleMeta, check
+from kling_prompt.linter.text import Analysis
 
 # -- KP901 ---------------------------------------------------------------------------------------
 

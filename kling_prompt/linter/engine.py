@@ -11,13 +11,13 @@ import copy
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from kling_prompt.lint.config import Config
-from kling_prompt.lint.diagnostic import Diagnostic
-from kling_prompt.lint.lexicon import Matcher
-from kling_prompt.lint.loader import load_runtime
-from kling_prompt.lint.rules import Context, Rule, RuleMeta, build_rule, code_checks
-from kling_prompt.lint.suppress import Directive, covers, extract
-from kling_prompt.lint.text import line_of
+from kling_prompt.linter.config import Config
+from kling_prompt.linter.diagnostic import Diagnostic
+from kling_prompt.linter.lexicon import Matcher
+from kling_prompt.linter.loader import load_runtime
+from kling_prompt.linter.rules import Context, Rule, RuleMeta, build_rule, code_checks
+from kling_prompt.linter.suppress import Directive, covers, extract
+from kling_prompt.linter.text import line_of
 from kling_prompt.request import Origin, Request, SourceMap, Span, get_field, set_field
 
 ENGINE_RULES = ("KP001", "KP002", "KP003", "KP004", "KP005", "KP006")
@@ -167,7 +167,7 @@ class Linter:
         return kept
 
     def _directive_diagnostics(self, d: Directive, request: Request) -> list[Diagnostic]:
-        from kling_prompt.lint.config import selects
+        from kling_prompt.linter.config import selects
 
         out: list[Diagnostic] = []
         if not d.codes:
