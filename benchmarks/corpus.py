@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +25,6 @@ HERE = Path(__file__).resolve().parent
 DEFAULT = HERE.parent.parent / "shared" / "corpus" / "real_prompts.jsonl"
 IMAGE = "https://example.com/still.png"
 VIDEO = "https://example.com/clip.mp4"
-_REF = re.compile(r"@(Element|Image|Video)(\d+)")
 
 
 def corpus_path() -> Path:
@@ -62,8 +60,8 @@ def request_for(record: dict[str, Any]) -> Request:
     if record.get("negative_prompt"):
         args["negative_prompt"] = record["negative_prompt"]
     refs: dict[str, int] = {}
-    for kind, n in _REF.findall(prompt):
-        refs[kind] = max(refs.get(kind, 0), int(n))
+    for ref in Analysis(prompt).references:
+        refs[ref.kind] = max(refs.get(ref.kind, 0), ref.index)
     if mode == "text-to-video":
         endpoint = {
             "v2.6": "fal-ai/kling-video/v2.6/pro/text-to-video",
@@ -88,13 +86,13 @@ def request_for(record: dict[str, Any]) -> Request:
             if family == "o1"
             else "fal-ai/kling-video/o3/pro/reference-to-video"
         )
-        images = refs.get("Image", 0)
+        images = refs.get("image", 0)
         if images:
             args["image_urls"] = [IMAGE] * images
-        if refs.get("Element"):
+        if refs.get("element"):
             args["elements"] = [
                 {"frontal_image_url": IMAGE, "reference_image_urls": [IMAGE]}
-                for _ in range(refs["Element"])
+                for _ in range(refs["element"])
             ]
     info = catalog.get(endpoint)
     if "negative_prompt" in args and not info.accepts("negative_prompt"):

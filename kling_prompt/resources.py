@@ -51,9 +51,3 @@ def rules_dir() -> Path:
     from pathlib import Path
 
     return Path(rules_location())
-
-
-def package_dir() -> Path:
-    from pathlib import Path
-
-    return Path(_PACKAGE)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import fnmatch
 import json
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from kling_prompt.errors import ConfigError
@@ -363,7 +363,3 @@ def _read_table(path: str | os.PathLike[str]) -> dict[str, Any]:
         except (OSError, TypeError, ValueError):
             pass
     return table
-
-
-def codes_in(selectors: Iterable[str]) -> list[str]:
-    return [s for s in selectors if s]

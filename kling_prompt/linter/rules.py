@@ -263,11 +263,6 @@ class Context:
                 return a
         return None
 
-    @property
-    def capabilities(self) -> Any:
-        """The endpoint's catalog capabilities, or ``None`` when the endpoint is unknown."""
-        return getattr(self.info, "capabilities", None)
-
     def option(self, meta: RuleMeta, name: str, default: Any = None) -> Any:
         """A rule option, with the user's config taking precedence over the rule file."""
         override = self.options.get(meta.code, {})
