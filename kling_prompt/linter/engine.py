@@ -15,6 +15,7 @@ from kling_prompt.linter.config import Config
 from kling_prompt.linter.diagnostic import Diagnostic
 from kling_prompt.linter.lexicon import Matcher
 from kling_prompt.linter.loader import load_runtime
+from kling_prompt.linter.plan import Plan
 from kling_prompt.linter.rules import Context, Rule, RuleMeta, build_rule, code_checks
 from kling_prompt.linter.suppress import Directive, covers, extract
 from kling_prompt.linter.text import line_of
@@ -28,9 +29,16 @@ class Linter:
     """Lints requests with a fixed configuration and rule set."""
 
     def __init__(
-        self, config: Config | None = None, *, rules_dirs: list[str] | None = None
+        self,
+        config: Config | None = None,
+        *,
+        rules_dirs: list[str] | None = None,
+        gates: bool = True,
     ) -> None:
+        """``gates=False`` calls every active rule whatever its ``when:`` gate says (the gates
+        only save time; tests compare both ways)."""
         self.config = config if config is not None else Config()
+        self.gates = gates
         data = load_runtime(rules_dirs)
         self.metas: dict[str, RuleMeta] = {}
         for doc in data["rules"]:
@@ -49,8 +57,8 @@ class Linter:
         }
         self.config.check_codes(self.names)
         self._active: dict[tuple[Any, ...], list[Rule]] = {}
-        # Per selection: the rules as (gate, check, meta), ready for the lint loop.
-        self._plans: dict[int, tuple[list[Rule], list[tuple[Any, Any, RuleMeta]]]] = {}
+        # Per selection: the rules compiled into one gate decision per request.
+        self._plans: dict[int, tuple[list[Rule], Plan]] = {}
         self._resolved: dict[tuple[str | None, str | None], tuple[Any, str | None, str | None]] = {}
         self._options: dict[str, dict[str, Any]] = {}
         if self.config.word_budget:
@@ -79,14 +87,13 @@ class Linter:
             self._active[key] = rules
         return rules
 
-    def _plan(
-        self, mode: str | None, family: str | None, filename: str | None
-    ) -> list[tuple[Any, Any, RuleMeta]]:
+    def plan(self, mode: str | None, family: str | None, filename: str | None) -> Plan:
+        """The compiled selection of rules for a mode, endpoint family and file."""
         rules = self.active(mode, family, filename)
         found = self._plans.get(id(rules))
         if found is not None and found[0] is rules:
             return found[1]
-        plan = [(r.meta.when, r.fn if r.fn is not None else _runner(r), r.meta) for r in rules]
+        plan = Plan(rules, gates=self.gates)
         self._plans[id(rules)] = (rules, plan)
         return plan
 
@@ -117,10 +124,8 @@ class Linter:
         ctx.options = self._options
         ctx.severity = self.severity
         out: list[Diagnostic] = []
-        for gate, check, meta in self._plan(mode, family, request.path):
+        for check, meta in self.plan(mode, family, request.path).select(ctx):
             try:
-                if gate is not None and not gate.open(ctx):
-                    continue
                 out.extend(check(ctx, meta))
             except Exception as exc:  # a broken rule must not break the run
                 if self.enabled("KP006", request.path):
@@ -263,12 +268,6 @@ class Linter:
                 )
             )
         return out
-
-
-def _runner(rule: Rule) -> Any:
-    """A ``check(ctx, meta)`` for a rule that only has ``run(ctx)``."""
-    run = rule.run
-    return lambda ctx, meta: run(ctx)
 
 
 def endpoint_info(endpoint: str) -> Any:

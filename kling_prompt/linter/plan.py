@@ -1,0 +1,167 @@
+"""A rule selection compiled into one decision per request.
+
+Most rules find nothing in most prompts, and their ``when:`` gates say so cheaply. Checking 60
+gates one by one still costs a Python call each; a :class:`Plan` instead folds every gate of a
+selection into bit masks, built once per selection: each gate clause gets a bit, and each fact of
+a request (a lexicon phrase hit, a trigger substring, an argument name, a known endpoint) sets the
+bits of the clauses it satisfies. A request then pays a handful of integer operations plus one
+dictionary lookup per lexicon hit, and only the rules whose bit survives are called.
+
+The decision is exactly :meth:`Gate.open` for every rule (``tests/lint/test_plan.py`` compares
+them on every rule case and the real corpus). Gates that do not flatten into clauses of one
+condition per kind fall back to calling :meth:`Gate.open`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from kling_prompt.linter.rules import Context, Gate, Rule, RuleMeta
+
+# A clause: (keys, text, arguments, endpoint); ``None`` or empty means no condition of that kind.
+_Clause = tuple[frozenset[str], tuple[str, ...], tuple[str, ...], bool]
+
+
+def _clauses(gate: Gate) -> list[_Clause] | None:
+    """The gate as an OR of conjunctions with at most one any-of set per kind, or ``None``."""
+    base: _Clause = (gate.keys, gate.text, gate.arguments, gate.endpoint)
+    if not gate.alternatives:
+        return [base]
+    out: list[_Clause] = []
+    for alternative in gate.alternatives:
+        inner = _clauses(alternative)
+        if inner is None:
+            return None
+        for clause in inner:
+            merged = _merge(base, clause)
+            if merged is None:
+                return None
+            out.append(merged)
+    return out
+
+
+def _merge(a: _Clause, b: _Clause) -> _Clause | None:
+    """Both clauses at once, when no kind carries a condition in both."""
+    if (a[0] and b[0]) or (a[1] and b[1]) or (a[2] and b[2]):
+        return None
+    return (a[0] or b[0], a[1] or b[1], a[2] or b[2], a[3] or b[3])
+
+
+class Plan:
+    """The rules of one selection and the masks that pick the ones to call for a request."""
+
+    __slots__ = (
+        "_phrase_bits",
+        "all",
+        "arg_bits",
+        "checks",
+        "fallback",
+        "free_arg",
+        "free_ep",
+        "free_key",
+        "free_text",
+        "key_bits",
+        "owner",
+        "text_bits",
+    )
+
+    def __init__(self, rules: Sequence[Rule], *, gates: bool = True) -> None:
+        self.checks: list[tuple[Any, RuleMeta]] = [
+            (r.fn if r.fn is not None else _runner(r), r.meta) for r in rules
+        ]
+        self.owner: list[int] = []  # clause bit -> index of its rule in ``checks``
+        self.fallback: dict[int, Gate] = {}  # rule index -> gate checked by calling it
+        self.key_bits: dict[str, int] = {}
+        self.text_bits: dict[str, int] = {}
+        self.arg_bits: dict[str, int] = {}
+        # Clauses without a condition of a kind pass that kind whatever the request holds.
+        free_key = free_text = free_arg = free_ep = 0
+        for index, rule in enumerate(rules):
+            gate = rule.meta.when if gates else None
+            clauses = _clauses(gate) if gate is not None else [(frozenset(), (), (), False)]
+            if clauses is None:
+                assert gate is not None
+                self.fallback[index] = gate
+                clauses = [(frozenset(), (), (), False)]
+            for keys, text, arguments, endpoint in clauses:
+                bit = 1 << len(self.owner)
+                self.owner.append(index)
+                for key in keys:
+                    self.key_bits[key] = self.key_bits.get(key, 0) | bit
+                for t in text:
+                    self.text_bits[t] = self.text_bits.get(t, 0) | bit
+                for name in arguments:
+                    self.arg_bits[name] = self.arg_bits.get(name, 0) | bit
+                free_key |= 0 if keys else bit
+                free_text |= 0 if text else bit
+                free_arg |= 0 if arguments else bit
+                free_ep |= 0 if endpoint else bit
+        self.all = (1 << len(self.owner)) - 1
+        self.free_key, self.free_text, self.free_arg, self.free_ep = (
+            free_key,
+            free_text,
+            free_arg,
+            free_ep,
+        )
+        self._phrase_bits: dict[str, int] = {}
+
+    def _key_mask(self, ctx: Context) -> int:
+        mask = 0
+        phrase_bits = self._phrase_bits
+        key_bits = self.key_bits
+        for a in ctx.analyses:
+            for hit in a.hits:
+                bits = phrase_bits.get(hit.phrase)
+                if bits is None:
+                    bits = 0
+                    for key in hit.keys:
+                        bits |= key_bits.get(key, 0)
+                    phrase_bits[hit.phrase] = bits
+                mask |= bits
+        return mask
+
+    def select(self, ctx: Context) -> Iterator[tuple[Any, RuleMeta]]:
+        """The ``(check, meta)`` of every rule whose gate is open for this request, in order."""
+        mask = self.all
+        if self.free_ep != mask and ctx.info is None:
+            mask &= self.free_ep
+        if self.arg_bits and mask & ~self.free_arg:
+            found = 0
+            arguments = ctx.arguments
+            for name, bits in self.arg_bits.items():
+                if name in arguments:
+                    found |= bits
+            mask &= found | self.free_arg
+        if self.text_bits and mask & ~self.free_text:
+            found = 0
+            lower = ctx.lower_text
+            for t, bits in self.text_bits.items():
+                if bits & mask and t in lower:
+                    found |= bits
+            mask &= found | self.free_text
+        if self.key_bits and mask & ~self.free_key:
+            mask &= self._key_mask(ctx) | self.free_key
+        owner = self.owner
+        checks = self.checks
+        fallback = self.fallback
+        last = -1
+        while mask:
+            low = mask & -mask
+            mask ^= low
+            index = owner[low.bit_length() - 1]
+            if index == last:
+                continue  # another clause of a rule already selected
+            last = index
+            if fallback:
+                gate = fallback.get(index)
+                if gate is not None and not gate.open(ctx):
+                    continue
+            yield checks[index]
+
+
+def _runner(rule: Rule) -> Any:
+    """A ``check(ctx, meta)`` for a rule that only has ``run(ctx)``."""
+    run = rule.run
+    return lambda ctx, meta: run(ctx)

@@ -1,0 +1,111 @@
+"""The compiled plan picks exactly the rules whose gates are open.
+
+:class:`Plan` folds every ``when:`` gate of a selection into bit masks; these tests compare its
+choice with calling :meth:`Gate.open` rule by rule, on random gates and requests (including
+nested ``any:`` gates that fall back to calling the gate) and on the real rules.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from test_gates import _case_requests, _corpus_requests
+
+from kling_prompt.linter import Config, Linter
+from kling_prompt.linter.lexicon import Hit
+from kling_prompt.linter.plan import Plan
+from kling_prompt.linter.rules import Context, Gate, Rule, RuleMeta
+
+KEYS = ["camera", "camera.orbit", "motion", "speech", "negation"]
+TEXTS = ["@", "++", '"', "shot"]
+ARGS = ["negative_prompt", "duration", "multi_prompt"]
+
+
+def _gates(depth: int = 2) -> st.SearchStrategy[Gate]:
+    def build(alternatives: list[Gate]) -> st.SearchStrategy[Gate]:
+        return st.builds(
+            Gate,
+            st.lists(st.sampled_from(KEYS), max_size=2),
+            st.lists(st.sampled_from(TEXTS), max_size=2),
+            st.lists(st.sampled_from(ARGS), max_size=2),
+            st.booleans(),
+            st.just(alternatives),
+        )
+
+    leaf = build([])
+    if depth == 0:
+        return leaf
+    return st.one_of(leaf, st.lists(_gates(depth - 1), min_size=1, max_size=3).flatmap(build))
+
+
+class _Analysis:
+    def __init__(self, hits: list[Hit]) -> None:
+        self.hits = hits
+
+
+class _Ctx:
+    def __init__(self, hits: list[Hit], lower: str, arguments: dict[str, Any], info: Any) -> None:
+        self.analyses = [_Analysis(hits)]
+        self.lower_text = lower
+        self.arguments = arguments
+        self.info = info
+        self._keys = frozenset(k for h in hits for k in h.keys)
+
+    @property
+    def present_keys(self) -> frozenset[str]:
+        return self._keys
+
+
+def _rule(index: int, gate: Gate | None) -> Rule:
+    meta = RuleMeta({"code": f"KP9{index:02d}", "name": f"r{index}", "severity": "info"})
+    meta.when = gate
+    return Rule(meta, lambda ctx: [], lambda ctx, meta: [])
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    gates=st.lists(st.one_of(st.none(), _gates()), min_size=1, max_size=8),
+    hit_keys=st.lists(st.lists(st.sampled_from(KEYS), min_size=1, max_size=2), max_size=3),
+    texts=st.lists(st.sampled_from(TEXTS), max_size=3),
+    args=st.lists(st.sampled_from(ARGS), max_size=3),
+    known=st.booleans(),
+)
+def test_plan_matches_gate_open(
+    gates: list[Gate | None],
+    hit_keys: list[list[str]],
+    texts: list[str],
+    args: list[str],
+    known: bool,
+) -> None:
+    rules = [_rule(i, g) for i, g in enumerate(gates)]
+    hits = [
+        Hit(i, i + 1, f"p{'-'.join(keys)}", tuple(keys), None) for i, keys in enumerate(hit_keys)
+    ]
+    ctx: Any = _Ctx(hits, " ".join(texts), dict.fromkeys(args, 1), object() if known else None)
+    expected = [r.meta.code for r in rules if r.meta.when is None or r.meta.when.open(ctx)]
+    chosen = [meta.code for _, meta in Plan(rules).select(ctx)]
+    assert chosen == expected
+    assert [meta.code for _, meta in Plan(rules, gates=False).select(ctx)] == [
+        r.meta.code for r in rules
+    ]
+
+
+def test_plan_matches_gate_open_on_the_real_rules() -> None:
+    inputs = [(c, r) for c, r in _case_requests()] + [(None, r) for r in _corpus_requests()]
+    linters: dict[str, Linter] = {}
+    compared = 0
+    for config, request in inputs:
+        key = repr(sorted((config or {}).items()))
+        linter = linters.get(key) or linters.setdefault(key, Linter(Config(dict(config or {}))))
+        info, mode, family = linter.resolve(request)
+        ctx = Context(
+            request, info=info, mode=mode, family=family, matcher=linter.matcher, config=None
+        )
+        active = linter.active(mode, family, request.path)
+        expected = [r.meta.code for r in active if r.meta.when is None or r.meta.when.open(ctx)]
+        chosen = [meta.code for _, meta in linter.plan(mode, family, request.path).select(ctx)]
+        assert chosen == expected, request.arguments
+        compared += 1
+    assert compared > 300
