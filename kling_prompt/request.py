@@ -134,6 +134,9 @@ class SourceMap:
     def __len__(self) -> int:
         return sum(len(v) for v in self._by_field.values())
 
+    def __bool__(self) -> bool:
+        return bool(self._by_field)
+
     def spans(self, field: str) -> list[Span]:
         """The spans of one field, in the order they were added."""
         return list(self._by_field.get(field, ()))

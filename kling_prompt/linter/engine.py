@@ -114,12 +114,23 @@ class Linter:
 
     def lint(self, request: Request, *, directives: Sequence[Directive] = ()) -> list[Diagnostic]:
         """All diagnostics for one request, mapped to source positions, suppressions applied."""
-        request, found = prepare(request)
-        if found:
-            directives = [*directives, *found]
+        fields = request.text_fields()
+        for _, text in fields:
+            if "{#" in text:
+                request, found = prepare(request)
+                if found:
+                    directives = [*directives, *found]
+                fields = request.text_fields()
+                break
         info, mode, family = self.resolve(request)
         ctx = Context(
-            request, info=info, mode=mode, family=family, matcher=self.matcher, config=self.config
+            request,
+            info=info,
+            mode=mode,
+            family=family,
+            matcher=self.matcher,
+            config=self.config,
+            fields=fields,
         )
         ctx.options = self._options
         ctx.severity = self.severity
@@ -298,11 +309,15 @@ def _order(d: Diagnostic) -> tuple[Any, ...]:
 
 def place(diag: Diagnostic, request: Request) -> None:
     """Fill the file, record and line/column of a diagnostic from the request's source map."""
-    diag.filename = diag.filename or request.path
-    diag.record = diag.record if diag.record is not None else request.record
+    if diag.filename is None:
+        diag.filename = request.path
+    if diag.record is None:
+        diag.record = request.record
     if diag.line is not None or diag.field is None:
         return
     smap = request.source_map
+    if not smap:
+        return
     field = diag.field
     text = _field_text(request, field) or ""
     start = diag.start or 0

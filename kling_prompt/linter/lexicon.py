@@ -16,6 +16,7 @@ import itertools
 import re
 import sys
 from collections.abc import Iterable, Mapping
+from itertools import accumulate
 from typing import Any
 
 from kling_prompt.linter.lazyre import lazy
@@ -101,7 +102,17 @@ def compile_lexicons(lexicons: Mapping[str, Mapping[str, Any]]) -> dict[str, Any
     # punctuation (``<<<element_1>>>``) get a second pattern, run only when it can match.
     words = [p for p in merged if p[:1].isalnum() or p[:1] == "_"]
     others = [p for p in merged if not (p[:1].isalnum() or p[:1] == "_")]
-    pattern = r"\b" + trie_body(words) + r"(?![\w])" if words else r"(?!x)x"
+    # A phrase right after "@" or "+" belongs to a token (@Element1, ++term++): not a hit.
+    # One capturing group: ``split`` then returns the matches between the texts around them,
+    # from which every span follows by adding up lengths (no match objects at all).
+    # The lookbehind and the lookahead over the first characters reject a position with one
+    # test each, before the trie's root alternatives are tried one by one.
+    firsts = "".join(sorted({p[0] for p in words}))
+    pattern = (
+        r"((?<![\w@+])(?=[" + re.escape(firsts) + "])" + trie_body(words) + r"(?![\w]))"
+        if words
+        else r"((?!x)x)"
+    )
     extra = r"(?<![\w@+])" + trie_body(others) + r"(?![\w])" if others else None
     return {
         "keys": merged,
@@ -144,12 +155,13 @@ def regex_program(pattern: str) -> dict[str, Any] | None:
 
 def load_regex(pattern: str, program: Mapping[str, Any] | None) -> re.Pattern[str]:
     """Rebuild a pattern from its cached program, or compile it when the cache does not fit."""
-    if program and program.get("tag") == _runtime_tag() and program.get("groups") == 1:
+    groups = program.get("groups") if program else None
+    if program and program.get("tag") == _runtime_tag() and groups in (1, 2):
         try:
             import _sre
 
             compiled: re.Pattern[str] = _sre.compile(
-                pattern, program["flags"], program["code"], 0, {}, (None,)
+                pattern, program["flags"], program["code"], groups - 1, {}, (None,) * groups
             )
             return compiled
         except Exception:
@@ -193,7 +205,11 @@ def _start(hit: Hit) -> int:
 
 
 class Matcher:
-    """Finds every lexicon phrase in a lowercased text in one regex pass."""
+    """Finds every lexicon phrase in a lowercased text in one regex pass.
+
+    :meth:`scan` returns the matched texts only (``findall`` builds no match objects), which is
+    all that gating and presence tests need; :meth:`find` turns them into positioned hits.
+    """
 
     __slots__ = ("_extra", "_extra_first", "_extra_source", "_keys", "_pattern", "_replacements")
 
@@ -207,39 +223,78 @@ class Matcher:
         self._extra_first: tuple[str, ...] = tuple(compiled.get("extra_first") or ())
         self._extra: re.Pattern[str] | None = None
 
-    def find(self, lower: str) -> list[Hit]:
+    def split(self, lower: str) -> list[str]:
+        """``lower`` cut at the word-led phrase matches: text, match, text, match, ..., text.
+
+        The matches are ``parts[1::2]`` (not yet normalized: ``slow-mo`` stands for
+        ``slow mo``); their spans follow from the lengths of the parts before them.
+        """
+        return self._pattern.split(lower)
+
+    def scan(self, lower: str) -> list[str]:
+        """The text of every match of the word-led phrases, in order (not yet normalized)."""
+        return self._pattern.findall(lower)
+
+    def phrase_of(self, raw: str) -> str | None:
+        """The lexicon phrase a matched text stands for (``slow-mo`` is ``slow mo``)."""
+        if raw in self._keys:
+            return raw
+        phrase = _SEPARATORS.sub(" ", raw)
+        return phrase if phrase in self._keys else None
+
+    def keys_of(self, phrase: str) -> tuple[str, ...]:
+        return self._keys[phrase]
+
+    def find(self, lower: str, parts: list[str] | None = None) -> list[Hit]:
+        """Every hit with its span, in text order. ``parts`` is :meth:`split` of ``lower`` when
+        the caller has it already."""
+        if parts is None:
+            parts = self._pattern.split(lower)
         hits: list[Hit] = []
-        search = self._pattern.search
-        pos = 0
-        end = len(lower)
-        while pos < end:
-            m = search(lower, pos)
-            if m is None:
-                break
-            start = m.start()
-            # A phrase right after "@" or "+" belongs to a token (@Element1, ++term++).
-            if start and lower[start - 1] in "@+":
-                pos = start + 1
-                continue
-            self._hit(hits, m)
-            pos = m.end() if m.end() > start else start + 1
-        if self._extra_source is not None and any(c in lower for c in self._extra_first):
-            if self._extra is None:
-                self._extra = re.compile(self._extra_source)
-            for m in self._extra.finditer(lower):
-                self._hit(hits, m)
+        keys = self._keys
+        replacements = self._replacements
+        if len(parts) > 1:
+            offsets = list(accumulate(map(len, parts)))
+            for i in range(1, len(parts), 2):
+                phrase = parts[i]
+                found = keys.get(phrase)
+                if found is None:
+                    phrase = _SEPARATORS.sub(" ", phrase)
+                    found = keys.get(phrase)
+                    if found is None:
+                        continue
+                hits.append(
+                    Hit(offsets[i - 1], offsets[i], phrase, found, replacements.get(phrase))
+                )
+        extra = self._extra_matches(lower)
+        if extra:
+            for m in extra:
+                phrase = m.group()
+                found = keys.get(phrase)
+                if found is None:
+                    phrase = _SEPARATORS.sub(" ", phrase)
+                    found = keys.get(phrase)
+                    if found is None:
+                        continue
+                hits.append(Hit(m.start(), m.end(), phrase, found, replacements.get(phrase)))
             hits.sort(key=_start)
         return hits
 
-    def _hit(self, hits: list[Hit], m: re.Match[str]) -> None:
-        phrase = m.group()
-        found = self._keys.get(phrase)
-        if found is None:
-            phrase = _SEPARATORS.sub(" ", phrase)
-            found = self._keys.get(phrase)
-            if found is None:
-                return
-        hits.append(Hit(m.start(), m.end(), phrase, found, self._replacements.get(phrase)))
+    def extra_scan(self, lower: str) -> list[str]:
+        """The texts matched by the punctuation-led phrases (``<<<element_1>>>``)."""
+        return [m.group() for m in self._extra_matches(lower)]
+
+    def _extra_matches(self, lower: str) -> list[re.Match[str]]:
+        if self._extra_source is None:
+            return []
+        for c in self._extra_first:
+            if c in lower:
+                break
+        else:
+            return []
+        if self._extra is None:
+            self._extra = re.compile(self._extra_source)
+        return list(self._extra.finditer(lower))
 
     def phrases(self, key: str) -> list[str]:
         """Every phrase that carries ``key`` (for docs and tests)."""

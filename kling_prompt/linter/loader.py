@@ -59,7 +59,7 @@ KINDS = {
     "metric",
     "pattern",
 }
-_FORMAT = 4
+_FORMAT = 7
 
 
 def cache_dir() -> str | None:

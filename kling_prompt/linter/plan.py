@@ -110,17 +110,26 @@ class Plan:
     def _key_mask(self, ctx: Context) -> int:
         mask = 0
         phrase_bits = self._phrase_bits
-        key_bits = self.key_bits
         for a in ctx.analyses:
-            for hit in a.hits:
-                bits = phrase_bits.get(hit.phrase)
+            for raw in a.matched:
+                bits = phrase_bits.get(raw)
                 if bits is None:
-                    bits = 0
-                    for key in hit.keys:
-                        bits |= key_bits.get(key, 0)
-                    phrase_bits[hit.phrase] = bits
+                    bits = self._bits_of(ctx, raw)
                 mask |= bits
         return mask
+
+    def _bits_of(self, ctx: Context, raw: str) -> int:
+        """The clauses a matched text satisfies, through the keys of its phrase."""
+        bits = 0
+        matcher = ctx.matcher
+        phrase = matcher.phrase_of(raw) if matcher is not None else None
+        if phrase is not None:
+            key_bits = self.key_bits
+            for key in matcher.keys_of(phrase):  # type: ignore[union-attr]
+                bits |= key_bits.get(key, 0)
+        if len(self._phrase_bits) < 50_000:  # matched texts vary only in their separators
+            self._phrase_bits[raw] = bits
+        return bits
 
     def select(self, ctx: Context) -> Iterator[tuple[Any, RuleMeta]]:
         """The ``(check, meta)`` of every rule whose gate is open for this request, in order."""

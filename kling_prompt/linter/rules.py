@@ -174,6 +174,7 @@ class Context:
 
     __slots__ = (
         "_analyses",
+        "_fields",
         "_keys",
         "_lower",
         "_texts",
@@ -198,8 +199,11 @@ class Context:
         family: str | None,
         matcher: Matcher | None,
         config: Any,
+        fields: list[tuple[str, str]] | None = None,
     ) -> None:
+        """``fields`` is ``request.text_fields()`` when the caller has it already."""
         self.request = request
+        self._fields = fields
         self.arguments = request.arguments
         self.endpoint = request.endpoint
         self.info = info
@@ -219,9 +223,13 @@ class Context:
         """Every lexicon key with a hit in any text field of the request."""
         if self._keys is None:
             keys: set[str] = set()
-            for a in self.analyses:
-                for hit in a.hits:
-                    keys.update(hit.keys)
+            matcher = self.matcher
+            if matcher is not None:
+                for a in self.analyses:
+                    for raw in a.matched:
+                        phrase = matcher.phrase_of(raw)
+                        if phrase is not None:
+                            keys.update(matcher.keys_of(phrase))
             self._keys = frozenset(keys)
         return self._keys
 
@@ -237,7 +245,8 @@ class Context:
         """One analysis per text field, in order: prompt, shots, negative prompt."""
         if self._analyses is None:
             out = []
-            for field, text in self.request.text_fields():
+            fields = self._fields if self._fields is not None else self.request.text_fields()
+            for field, text in fields:
                 if field == "prompt":
                     kind, shot = "prompt", None
                 elif field == "negative_prompt":
@@ -499,12 +508,22 @@ def _changes_over_time(a: Analysis, first: Hit, second: Hit, transitions: list[s
 
 def _metric(meta: RuleMeta) -> Callable[[Context], Iterator[Diagnostic]]:
     spec = meta.spec
-    measure = spec.get("measure", "words")
+    chars = spec.get("measure", "words") == "chars"
     by_mode = spec.get("by_mode")
+    # Limits per mode, resolved once per linter options (they never change during a run).
+    resolved: dict[str | None, tuple[Any, Any] | None] = {}
+    owner: list[Any] = [None]
 
-    def run(ctx: Context, _meta: RuleMeta | None = None) -> Iterator[Diagnostic]:
+    def limits(ctx: Context) -> tuple[Any, Any] | None:
+        if owner[0] is not ctx.options:
+            resolved.clear()
+            owner[0] = ctx.options
+        mode = ctx.mode
+        if mode in resolved:
+            return resolved[mode]
         limit_max = ctx.option(meta, "max", spec.get("max"))
         limit_min = ctx.option(meta, "min", spec.get("min"))
+        found: tuple[Any, Any] | None = (limit_max, limit_min)
         if by_mode:
             table = ctx.option(meta, by_mode, {})
             defaults = meta.options.get(by_mode)
@@ -514,19 +533,29 @@ def _metric(meta: RuleMeta) -> Callable[[Context], Iterator[Diagnostic]]:
                 and table is not defaults
             ):
                 table = {**defaults, **table}  # a config table overrides some modes, keeps the rest
-            if not isinstance(table, Mapping) or ctx.mode not in table:
-                return
-            value = table[ctx.mode]
-            if spec.get("bound", "max") == "max":
-                limit_max = value
+            if not isinstance(table, Mapping) or mode not in table:
+                found = None
+            elif spec.get("bound", "max") == "max":
+                found = (table[mode], limit_min)
             else:
-                limit_min = value
+                found = (limit_max, table[mode])
+        if found is not None:
+            found = (
+                None if found[0] is None else int(found[0]),
+                None if found[1] is None else int(found[1]),
+            )
+        resolved[mode] = found
+        return found
+
+    def run(ctx: Context, _meta: RuleMeta | None = None) -> Iterator[Diagnostic]:
+        bounds = limits(ctx)
+        if bounds is None:
+            return
+        limit_max, limit_min = bounds
         for a in ctx.texts(meta):
-            amount = len(a.text) if measure == "chars" else a.word_count
-            if amount == 0 and measure == "words" and limit_min is not None:
-                continue
-            if limit_max is not None and amount > int(limit_max):
-                start = int(limit_max) if measure == "chars" else _word_offset(a, int(limit_max))
+            amount = len(a.text) if chars else a.word_count
+            if limit_max is not None and amount > limit_max:
+                start = limit_max if chars else a.word_start(limit_max)
                 yield ctx.report(
                     meta,
                     field=a.field,
@@ -536,7 +565,9 @@ def _metric(meta: RuleMeta) -> Callable[[Context], Iterator[Diagnostic]]:
                     limit=limit_max,
                     mode=ctx.mode,
                 )
-            elif limit_min is not None and amount < int(limit_min):
+            elif limit_min is not None and amount < limit_min:
+                if amount == 0 and not chars:
+                    continue
                 yield ctx.report(
                     meta,
                     field=a.field,
@@ -548,10 +579,6 @@ def _metric(meta: RuleMeta) -> Callable[[Context], Iterator[Diagnostic]]:
                 )
 
     return run
-
-
-def _word_offset(a: Analysis, n: int) -> int:
-    return a.word_start(n)
 
 
 def _pattern(meta: RuleMeta) -> Callable[[Context], Iterator[Diagnostic]]:

@@ -186,11 +186,38 @@ class Analysis:
 
     # -- lexicon hits -----------------------------------------------------------------------
     @property
+    def parts(self) -> list[str]:
+        """The lowercased text split at lexicon matches (see :meth:`Matcher.split`)."""
+        value = self._cache.get("parts")
+        if value is None:
+            value = self._cache["parts"] = (
+                self.matcher.split(self.lower) if self.matcher is not None else [self.lower]
+            )
+        return value
+
+    @property
+    def matched(self) -> list[str]:
+        """The text of every lexicon match, without spans: enough to test for presence.
+
+        Word-led phrases as matched (``slow-mo`` for the phrase ``slow mo``), then the rare
+        punctuation-led ones (``<<<element_1>>>``).
+        """
+        value = self._cache.get("matched")
+        if value is None:
+            value = self.parts[1::2]
+            if self.matcher is not None:
+                extra = self.matcher.extra_scan(self.lower)
+                if extra:
+                    value = value + extra
+            self._cache["matched"] = value
+        return value
+
+    @property
     def hits(self) -> list[Hit]:
         value = self._cache.get("hits")
         if value is None:
             value = self._cache["hits"] = (
-                self.matcher.find(self.lower) if self.matcher is not None else []
+                self.matcher.find(self.lower, self.parts) if self.matcher is not None else []
             )
         return value
 

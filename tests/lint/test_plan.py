@@ -43,11 +43,24 @@ def _gates(depth: int = 2) -> st.SearchStrategy[Gate]:
 class _Analysis:
     def __init__(self, hits: list[Hit]) -> None:
         self.hits = hits
+        self.matched = [h.phrase for h in hits]
+
+
+class _Matcher:
+    def __init__(self, hits: list[Hit]) -> None:
+        self._keys = {h.phrase: h.keys for h in hits}
+
+    def phrase_of(self, raw: str) -> str | None:
+        return raw if raw in self._keys else None
+
+    def keys_of(self, phrase: str) -> tuple[str, ...]:
+        return self._keys[phrase]
 
 
 class _Ctx:
     def __init__(self, hits: list[Hit], lower: str, arguments: dict[str, Any], info: Any) -> None:
         self.analyses = [_Analysis(hits)]
+        self.matcher = _Matcher(hits)
         self.lower_text = lower
         self.arguments = arguments
         self.info = info

@@ -1,0 +1,63 @@
+"""The lexicon matcher's spans, derived from ``split`` without match objects, equal the spans of
+the regex engine's own matches, and presence (``Analysis.matched``) agrees with the hits."""
+
+from __future__ import annotations
+
+import re
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from kling_prompt.linter import Linter
+from kling_prompt.linter.lexicon import Hit, Matcher, compile_lexicons
+from kling_prompt.linter.text import Analysis
+
+_MATCHER = Linter().matcher
+_PHRASES = sorted(_MATCHER._keys)[::7]  # a spread of real phrases, words and punctuation-led
+
+
+def _reference(matcher: Matcher, lower: str) -> list[tuple[int, int, str]]:
+    """Spans from match objects: the regex engine's own answer."""
+    out = []
+    extra = re.compile(matcher._extra_source) if matcher._extra_source else None
+    for pattern in (matcher._pattern, extra):
+        if pattern is None:
+            continue
+        for m in pattern.finditer(lower):
+            phrase = matcher.phrase_of(m.group())
+            if phrase is not None:
+                out.append((m.start(), m.end(), phrase))
+    return sorted(out, key=lambda t: t[0])
+
+
+def _spans(hits: list[Hit]) -> list[tuple[int, int, str]]:
+    return [(h.start, h.end, h.phrase) for h in hits]
+
+
+pieces = st.one_of(
+    st.sampled_from(_PHRASES),
+    st.sampled_from([" ", "  ", "-", ", ", ". ", "@", "+", "++", "_", "'", "é", "日本", "\n", "x"]),
+    st.text(alphabet="abcdeilnorst -@+", max_size=8),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(pieces, max_size=25))
+def test_spans_equal_the_regex_engines_matches(parts: list[str]) -> None:
+    lower = "".join(parts).lower()
+    assert _spans(_MATCHER.find(lower)) == _reference(_MATCHER, lower)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(pieces, max_size=25))
+def test_matched_texts_are_the_hits(parts: list[str]) -> None:
+    a = Analysis("".join(parts), matcher=_MATCHER)
+    phrases = [_MATCHER.phrase_of(raw) for raw in a.matched]
+    assert sorted(p for p in phrases if p is not None) == sorted(h.phrase for h in a.hits)
+
+
+def test_tokens_after_at_and_plus_are_not_hits() -> None:
+    matcher = Matcher(compile_lexicons({"m": {"categories": {"c": ["element", "walk"]}}}))
+    lower = "@element walk ++walk++ sidewalk walk_ walk"
+    assert _spans(matcher.find(lower)) == [(9, 13, "walk"), (38, 42, "walk")]
+    assert _spans(matcher.find(lower)) == _reference(matcher, lower)
