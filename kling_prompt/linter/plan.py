@@ -14,7 +14,7 @@ condition per kind fall back to calling :meth:`Gate.open`.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -131,7 +131,7 @@ class Plan:
             self._phrase_bits[raw] = bits
         return bits
 
-    def select(self, ctx: Context) -> Iterator[tuple[Any, RuleMeta]]:
+    def select(self, ctx: Context) -> list[tuple[Any, RuleMeta]]:
         """The ``(check, meta)`` of every rule whose gate is open for this request, in order."""
         mask = self.all
         if self.free_ep != mask and ctx.info is None:
@@ -155,6 +155,7 @@ class Plan:
         owner = self.owner
         checks = self.checks
         fallback = self.fallback
+        chosen: list[tuple[Any, RuleMeta]] = []
         last = -1
         while mask:
             low = mask & -mask
@@ -167,7 +168,8 @@ class Plan:
                 gate = fallback.get(index)
                 if gate is not None and not gate.open(ctx):
                     continue
-            yield checks[index]
+            chosen.append(checks[index])
+        return chosen
 
 
 def _runner(rule: Rule) -> Any:

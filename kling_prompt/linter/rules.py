@@ -448,11 +448,15 @@ def _conflict(meta: RuleMeta) -> Callable[[Context], Iterator[Diagnostic]]:
 
     def run(ctx: Context, _meta: RuleMeta | None = None) -> Iterator[Diagnostic]:
         for a in ctx.texts(meta):
-            if not any(a.hits_for(root) for root in roots):
+            present = a.keys
+            if present.isdisjoint(roots):
                 continue  # no term of any pair: skip the per-pair scans
+            candidates = [(lk, rk) for lk, rk in pairs if lk in present and rk in present]
+            if not candidates:
+                continue
             for seg_start, seg_end in a.segments():
                 reported: set[tuple[str, str]] = set()
-                for left_key, right_key in pairs:
+                for left_key, right_key in candidates:
                     lefts = [
                         h
                         for h in a.hits_for(left_key)

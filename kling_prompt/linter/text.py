@@ -221,16 +221,28 @@ class Analysis:
             )
         return value
 
+    @property
+    def keys(self) -> frozenset[str]:
+        """Every lexicon key (lexicon, ``lexicon.category``) with at least one hit."""
+        value = self._cache.get("keys")
+        if value is None:
+            found: set[str] = set()
+            for hit in self.hits:
+                found.update(hit.keys)
+            value = self._cache["keys"] = frozenset(found)
+        return value  # type: ignore[no-any-return]
+
     def hits_for(self, lexicon: str) -> list[Hit]:
         """Hits of one lexicon (or ``lexicon.category``), in text order."""
         index = self._cache.get("hix")
         if index is None:
-            index = {}
-            for hit in self.hits:
-                for key in hit.keys:
-                    index.setdefault(key, []).append(hit)
-            self._cache["hix"] = index
-        return index.get(lexicon, _NO_HITS)  # type: ignore[no-any-return]
+            index = self._cache["hix"] = {}
+        found = index.get(lexicon)
+        if found is None:
+            # Built per key on demand: a prompt is asked about a few keys, while its hits
+            # carry many (every lexicon, category and contained phrase).
+            found = index[lexicon] = [h for h in self.hits if lexicon in h.keys] or _NO_HITS
+        return found  # type: ignore[no-any-return]
 
     # -- quotes and dialogue ----------------------------------------------------------------
     @property
