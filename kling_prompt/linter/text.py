@@ -230,7 +230,7 @@ class Analysis:
             for hit in self.hits:
                 found.update(hit.keys)
             value = self._cache["keys"] = frozenset(found)
-        return value  # type: ignore[no-any-return]
+        return value
 
     def hits_for(self, lexicon: str) -> list[Hit]:
         """Hits of one lexicon (or ``lexicon.category``), in text order."""
@@ -242,7 +242,7 @@ class Analysis:
             # Built per key on demand: a prompt is asked about a few keys, while its hits
             # carry many (every lexicon, category and contained phrase).
             found = index[lexicon] = [h for h in self.hits if lexicon in h.keys] or _NO_HITS
-        return found  # type: ignore[no-any-return]
+        return found
 
     # -- quotes and dialogue ----------------------------------------------------------------
     @property
