@@ -4,6 +4,11 @@ Every endpoint fact (fields, enums, ranges, durations, capabilities, cross-field
 comes from :mod:`kling_prompt.catalog`; the rule files only hold product choices (fallback limits
 for unknown endpoints, which values another rule owns). Each check bails out on a cheap dict
 lookup when it has nothing to look at, because the linter runs on every commit.
+
+Most requests of a run go to one endpoint, so what the checks need from its catalog entry (which
+fields hold enums, ranges, files, required keys) is gathered once per endpoint (:class:`PerEndpoint`)
+and each check first runs a cheap test that is a necessary condition for reporting: when it
+passes (the common case) the check returns at once, otherwise the full check runs.
 """
 
 from __future__ import annotations
@@ -12,8 +17,8 @@ import functools
 import json
 import math
 import re
-from collections.abc import Iterator, Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -154,6 +159,181 @@ def nested_objects(
             yield name, field.nested, value
 
 
+# -- per-endpoint facts --------------------------------------------------------------------------
+
+T = TypeVar("T")
+
+
+class PerEndpoint(Generic[T]):
+    """``compute(info)`` computed once per endpoint and kept: a catalog entry never changes.
+
+    Keyed by the entry object itself (hashed by identity), so a reloaded catalog gets fresh facts.
+    """
+
+    __slots__ = ("compute", "found")
+
+    def __init__(self, compute: Callable[[EndpointInfo], T]) -> None:
+        self.compute = compute
+        self.found: dict[EndpointInfo, T] = {}
+
+    def get(self, info: EndpointInfo) -> T:
+        found = self.found.get(info)
+        if found is None:
+            found = self.found[info] = self.compute(info)
+        return found
+
+
+def entries(value: Any) -> Sequence[Mapping[str, Any]]:
+    """The objects a nested-type argument holds, as :func:`walk` descends into them."""
+    if isinstance(value, list):
+        return [item for item in value if isinstance(item, Mapping)]
+    if isinstance(value, Mapping):
+        return (value,)
+    return ()
+
+
+class FieldCheck:
+    """One field a quick pre-check looks at: whether its value is tested here (``test``), the
+    checks of the fields of the nested objects it holds (``sub``), and ``cyclic`` for a type
+    that contains itself (never in the catalog; such values always take the full check)."""
+
+    __slots__ = ("cyclic", "field", "sub", "test")
+
+    def __init__(
+        self, field: FieldInfo, test: bool, sub: dict[str, FieldCheck] | None, cyclic: bool
+    ) -> None:
+        self.field = field
+        self.test = test
+        self.sub = sub
+        self.cyclic = cyclic
+
+
+def field_checks(
+    fields: Mapping[str, FieldInfo],
+    wanted: Callable[[FieldInfo], bool],
+    top: bool = True,
+    seen: frozenset[str] = frozenset(),
+) -> dict[str, FieldCheck]:
+    """The fields (and nested fields, as :func:`walk` reaches them) a pre-check must look at:
+    those ``wanted`` says it tests, and those holding nested objects with such fields. With
+    ``top`` false the top-level fields are only descended into, not tested."""
+    out: dict[str, FieldCheck] = {}
+    for name, field in fields.items():
+        sub: dict[str, FieldCheck] | None = None
+        cyclic = False
+        nested = field.nested
+        if nested is not None:
+            if nested in seen:
+                cyclic = True
+            else:
+                sub_fields = _type_fields(nested)
+                if sub_fields is not None:
+                    sub = field_checks(sub_fields, wanted, True, seen | {nested}) or None
+        test = top and wanted(field)
+        if test or sub is not None or cyclic:
+            out[name] = FieldCheck(field, test, sub, cyclic)
+    return out
+
+
+def all_pass(
+    checks: Mapping[str, FieldCheck],
+    obj: Mapping[str, Any],
+    ok: Callable[[FieldInfo, Any], bool],
+) -> bool:
+    """Whether ``ok(field, value)`` holds for every non-null value :func:`walk` would reach
+    through ``checks``; False as soon as one fails."""
+    for name, value in obj.items():
+        entry = checks.get(name)
+        if entry is None or value is None:
+            continue
+        if entry.cyclic or (entry.test and not ok(entry.field, value)):
+            return False
+        sub = entry.sub
+        if sub is not None:
+            for item in entries(value):
+                if not all_pass(sub, item, ok):
+                    return False
+    return True
+
+
+class PayloadFacts:
+    """What the KP1xx pre-checks need from one endpoint's catalog entry."""
+
+    __slots__ = (
+        "choices",
+        "field_names",
+        "media",
+        "nested_fields",
+        "nested_names",
+        "nested_required",
+        "ranges",
+        "voiceless",
+    )
+
+    def __init__(self, info: EndpointInfo) -> None:
+        self.field_names = frozenset(info.fields)
+        # KP107: enum fields; KP108: numbers, capped strings and lists; KP112: nested files.
+        self.choices = field_checks(info.fields, lambda f: f.enum is not None)
+        self.ranges = field_checks(info.fields, _has_range)
+        self.media = field_checks(info.fields, lambda f: f.file, top=False)
+        # KP109-KP111: the nested objects one level down (as nested_objects finds them).
+        nested: dict[str, frozenset[str]] = {}
+        required: dict[str, tuple[str, ...]] = {}
+        for name, field in info.fields.items():
+            if field.nested is None:
+                continue
+            sub = _type_fields(field.nested)
+            if sub is None:
+                continue
+            nested[name] = frozenset(sub)
+            with_required = catalog.shared_type(field.nested).required
+            if with_required:
+                required[name] = with_required
+        self.nested_fields = nested
+        self.nested_names = frozenset(nested)
+        self.nested_required = required
+        # KP111: nested fields whose objects may not carry a voice, on a model without voices.
+        self.voiceless: frozenset[str] = frozenset()
+        if info.capabilities.voices is None:
+            self.voiceless = frozenset(
+                name
+                for name, field in info.fields.items()
+                if field.nested is not None and "voice_id" not in (_type_fields(field.nested) or {})
+            )
+
+    def nested_known(self, args: Mapping[str, Any]) -> bool:
+        """Whether every nested object in the arguments holds only fields its type has."""
+        for name, known in self.nested_fields.items():
+            if name in args:
+                for item in entries(args[name]):
+                    if not item.keys() <= known:
+                        return False
+        return True
+
+    def voice_requested(self, args: Mapping[str, Any]) -> bool:
+        """Whether a nested object that cannot carry a voice asks for one (KP111)."""
+        for name in self.voiceless:
+            if name in args:
+                for item in entries(args[name]):
+                    if given(item.get("voice_id")):
+                        return True
+        return False
+
+
+PAYLOAD_FACTS = PerEndpoint(PayloadFacts)
+
+
+def _has_range(field: FieldInfo) -> bool:
+    """Whether KP108 tests the field: a number, a string with a cap, a list with a size cap."""
+    if field.type in ("number", "integer"):
+        return field.enum is None
+    if field.type == "string":
+        return field.max_length is not None
+    if field.type == "array":
+        return field.max_items is not None or field.min_items is not None
+    return False
+
+
 def suggest_endpoints(info: EndpointInfo | None, feature: str, limit: int = 3) -> list[str]:
     """Endpoints offering ``feature``: the same mode, family and tier first, newest family next."""
     return list(_suggest_endpoints(info.id if info is not None else None, feature, limit))
@@ -229,24 +409,31 @@ def _text_limit(ctx: Context, meta: RuleMeta, name: str) -> int | None:
 
 
 @check("KP101")
-def prompt_too_long(ctx: Context, meta: RuleMeta) -> Iterator[Diagnostic]:
+def prompt_too_long(ctx: Context, meta: RuleMeta) -> Iterable[Diagnostic]:
     """fal answers 422 for a prompt over the schema's maxLength."""
     text = ctx.arguments.get("prompt")
     if not isinstance(text, str) or len(text) <= 2000:
-        return
+        return ()
     limit = _text_limit(ctx, meta, "prompt")
     if limit is not None and len(text) > limit:
-        yield ctx.report(
-            meta, field="prompt", start=limit, end=len(text), value=len(text), limit=limit
-        )
+        return [
+            ctx.report(
+                meta, field="prompt", start=limit, end=len(text), value=len(text), limit=limit
+            )
+        ]
+    return ()
 
 
 @check("KP102")
-def prompt_near_limit(ctx: Context, meta: RuleMeta) -> Iterator[Diagnostic]:
+def prompt_near_limit(ctx: Context, meta: RuleMeta) -> Iterable[Diagnostic]:
     """A prompt close to the limit goes over it as soon as a template variable grows."""
     text = ctx.arguments.get("prompt")
     if not isinstance(text, str) or len(text) <= 1500:
-        return
+        return ()
+    return _near_limit(ctx, meta, text)
+
+
+def _near_limit(ctx: Context, meta: RuleMeta, text: str) -> Iterator[Diagnostic]:
     limit = _text_limit(ctx, meta, "prompt")
     if limit is None:
         return
@@ -265,16 +452,24 @@ def prompt_near_limit(ctx: Context, meta: RuleMeta) -> Iterator[Diagnostic]:
 
 
 @check("KP103")
-def negative_prompt_too_long(ctx: Context, meta: RuleMeta) -> Iterator[Diagnostic]:
+def negative_prompt_too_long(ctx: Context, meta: RuleMeta) -> Iterable[Diagnostic]:
     """The negative prompt has the same maxLength as the prompt on every endpoint that has one."""
     text = ctx.arguments.get("negative_prompt")
     if not isinstance(text, str) or len(text) <= 1000:
-        return
+        return ()
     limit = _text_limit(ctx, meta, "negative_prompt")
     if limit is not None and len(text) > limit:
-        yield ctx.report(
-            meta, field="negative_prompt", start=limit, end=len(text), value=len(text), limit=limit
-        )
+        return [
+            ctx.report(
+                meta,
+                field="negative_prompt",
+                start=limit,
+                end=len(text),
+                value=len(text),
+                limit=limit,
+            )
+        ]
+    return ()
 
 
 # -- KP104, KP105, KP113: multi-shot -------------------------------------------------------------
@@ -286,11 +481,23 @@ def _present(arguments: Mapping[str, Any], name: str) -> bool:
 
 
 @check("KP104")
-def prompt_xor_multi_prompt(ctx: Context, meta: RuleMeta) -> Iterator[Diagnostic]:
+def prompt_xor_multi_prompt(ctx: Context, meta: RuleMeta) -> Iterable[Diagnostic]:
     """Exclusive field groups from the catalog: exactly one of them must be given."""
     info = endpoint(ctx)
     if info is None or not info.exclusive:
-        return
+        return ()
+    args = ctx.arguments
+    for group in info.exclusive:
+        present = 0
+        for name in group:
+            if _present(args, name):
+                present += 1
+        if present != 1:
+            return _exclusive(ctx, meta, info)
+    return ()
+
+
+def _exclusive(ctx: Context, meta: RuleMeta, info: EndpointInfo) -> Iterator[Diagnostic]:
     args = ctx.arguments
     for group in info.exclusive:
         present = [name for name in group if _present(args, name)]
@@ -549,19 +756,29 @@ def _unknown_endpoint(ctx: Context, meta: RuleMeta) -> Iterator[Diagnostic]:
     )
 
 
+def _valid_choice(field: FieldInfo, value: Any) -> bool:
+    enum = field.enum
+    return enum is not None and value in enum and type(value) is type(enum[0])
+
+
 @check("KP107")
-def invalid_choice(ctx: Context, meta: RuleMeta) -> Iterator[Diagnostic]:
+def invalid_choice(ctx: Context, meta: RuleMeta) -> Iterable[Diagnostic]:
     """Enum fields (top level and nested) must hold one of the endpoint's values."""
     info = endpoint(ctx)
     if info is None:
-        yield from _unknown_endpoint(ctx, meta)
-        return
+        return _unknown_endpoint(ctx, meta) if ctx.endpoint else ()
+    if all_pass(PAYLOAD_FACTS.get(info).choices, ctx.arguments, _valid_choice):
+        return ()  # every enum value is valid: nothing to report whatever the options say
+    return _invalid_choices(ctx, meta, info)
+
+
+def _invalid_choices(ctx: Context, meta: RuleMeta, info: EndpointInfo) -> Iterator[Diagnostic]:
     skip = set(ctx.option(meta, "skip_fields", ()) or ())
     deferred: Mapping[str, Sequence[Any]] = ctx.option(meta, "deferred_values", {}) or {}
     for path, field, value in walk(info.fields, ctx.arguments):
         if field.enum is None or value is None or field.name in skip:
             continue
-        if value in field.enum and type(value) is type(field.enum[0]):
+        if _valid_choice(field, value):
             continue
         if value in deferred.get(field.name, ()):
             continue
@@ -593,12 +810,43 @@ def invalid_choice(ctx: Context, meta: RuleMeta) -> Iterator[Diagnostic]:
         )
 
 
+def _in_range(field: FieldInfo, value: Any) -> bool:
+    """Whether KP108 has nothing to say about the value of a field :func:`_has_range` accepts."""
+    kind = field.type
+    if kind == "string":
+        return not isinstance(value, str) or len(value) <= cast(int, field.max_length)
+    if kind == "array":
+        if not isinstance(value, list):
+            return True
+        high, low = field.max_items, field.min_items
+        return (high is None or len(value) <= high) and (low is None or len(value) >= low)
+    # A number: a finite int or float (a whole one for integers) within the bounds. Huge ints
+    # go to the full check, whose float() conversion may fail on them.
+    number_type = type(value)
+    if number_type is float:
+        if not (value.is_integer() if kind == "integer" else math.isfinite(value)):
+            return False
+    elif number_type is not int or not -_EXACT <= value <= _EXACT:
+        return False
+    low_bound, high_bound = field.minimum, field.maximum
+    return (low_bound is None or value >= low_bound) and (high_bound is None or value <= high_bound)
+
+
+_EXACT = 2**53
+
+
 @check("KP108")
-def out_of_range(ctx: Context, meta: RuleMeta) -> Iterator[Diagnostic]:
+def out_of_range(ctx: Context, meta: RuleMeta) -> Iterable[Diagnostic]:
     """Numbers within the schema's minimum/maximum, strings and lists within their length caps."""
     info = endpoint(ctx)
     if info is None:
-        return
+        return ()
+    if all_pass(PAYLOAD_FACTS.get(info).ranges, ctx.arguments, _in_range):
+        return ()  # every value fits: nothing to report whatever the options skip
+    return _out_of_range(ctx, meta, info)
+
+
+def _out_of_range(ctx: Context, meta: RuleMeta, info: EndpointInfo) -> Iterator[Diagnostic]:
     skip = set(ctx.option(meta, "skip_fields", ()) or ())
     skip_items = set(ctx.option(meta, "skip_item_counts", ()) or ())
     skip_text = set(ctx.option(meta, "skip_text_lengths", ()) or ())
@@ -711,11 +959,21 @@ def suggest_fields(info: EndpointInfo, name: str) -> list[str]:
 
 
 @check("KP109")
-def unknown_field(ctx: Context, meta: RuleMeta) -> Iterator[Diagnostic]:
+def unknown_field(ctx: Context, meta: RuleMeta) -> Iterable[Diagnostic]:
     """Fields the endpoint does not accept: fal may drop them silently, so the request lies."""
     info = endpoint(ctx)
     if info is None or not info.schema_complete:
-        return
+        return ()
+    facts = PAYLOAD_FACTS.get(info)
+    args = ctx.arguments
+    if args.keys() <= facts.field_names and (
+        facts.nested_names.isdisjoint(args) or facts.nested_known(args)
+    ):
+        return ()  # every field and nested field is known
+    return _unknown_fields(ctx, meta, info)
+
+
+def _unknown_fields(ctx: Context, meta: RuleMeta, info: EndpointInfo) -> Iterator[Diagnostic]:
     args = ctx.arguments
     name = short_id(info.id)
     for key, value in args.items():
@@ -782,11 +1040,25 @@ def _unknown(
 
 
 @check("KP110")
-def missing_field(ctx: Context, meta: RuleMeta) -> Iterator[Diagnostic]:
+def missing_field(ctx: Context, meta: RuleMeta) -> Iterable[Diagnostic]:
     """Required inputs, top level and inside nested objects (shots, elements, camera moves)."""
     info = endpoint(ctx)
     if info is None:
-        return
+        return ()
+    args = ctx.arguments
+    for key in info.required:
+        if args.get(key) is None:
+            return _missing_fields(ctx, meta, info)
+    for name, required in PAYLOAD_FACTS.get(info).nested_required.items():
+        if name in args:
+            for item in entries(args[name]):
+                for key in required:
+                    if item.get(key) is None:
+                        return _missing_fields(ctx, meta, info)
+    return ()
+
+
+def _missing_fields(ctx: Context, meta: RuleMeta, info: EndpointInfo) -> Iterator[Diagnostic]:
     args = ctx.arguments
     name = short_id(info.id)
     for key in info.required:
@@ -834,11 +1106,23 @@ _FEATURE_TEXT = {
 
 
 @check("KP111")
-def unsupported_feature(ctx: Context, meta: RuleMeta) -> Iterator[Diagnostic]:
+def unsupported_feature(ctx: Context, meta: RuleMeta) -> Iterable[Diagnostic]:
     """A capability the model lacks, named with endpoints that have it."""
     info = endpoint(ctx)
     if info is None:
-        return
+        return ()
+    args = ctx.arguments
+    facts = PAYLOAD_FACTS.get(info)
+    if (
+        args.keys() <= facts.field_names  # feature_claim looks at unknown fields only
+        and (facts.voiceless.isdisjoint(args) or not facts.voice_requested(args))
+        and (ctx.request.mode != "motion-control" or info.mode == "motion-control")
+    ):
+        return ()
+    return _unsupported(ctx, meta, info)
+
+
+def _unsupported(ctx: Context, meta: RuleMeta, info: EndpointInfo) -> Iterator[Diagnostic]:
     name = short_id(info.id)
     if ctx.request.mode == "motion-control" and info.mode != "motion-control":
         yield _feature(ctx, meta, info, "motion-control", None, name)
@@ -1031,13 +1315,47 @@ def _media_fields(
             yield path, value, kind, spec
 
 
+def _remote(value: Any) -> bool:
+    """Whether KP112 learns nothing from a media value: not a string, or a URL it never fetches
+    (anything with ``://`` but a ``file://`` path or a ``data:`` URI)."""
+    if not isinstance(value, str):
+        return True
+    return (
+        "://" in value and not value.startswith("data:") and not value.strip().startswith("file://")
+    )
+
+
+def _remote_media(value: Any) -> bool:
+    """:func:`_remote` for a media argument and, when it is a list, for each of its items."""
+    if isinstance(value, list):
+        return all(_remote(item) for item in value)
+    return _remote(value)
+
+
+def _remote_file(field: FieldInfo, value: Any) -> bool:
+    return _remote_media(value)
+
+
 @check("KP112")
-def media_limits(ctx: Context, meta: RuleMeta) -> Iterator[Diagnostic]:
+def media_limits(ctx: Context, meta: RuleMeta) -> Iterable[Diagnostic]:
     """Local media (probed) and media described by explicit metadata, against the schema's limits."""
     info = endpoint(ctx)
     if info is None or not info.capabilities.media:
-        return
+        return ()
     explicit: Mapping[str, Any] = ctx.option(meta, "media", {}) or {}
+    args = ctx.arguments
+    if (
+        not explicit
+        and all(_remote_media(args.get(key)) for key in info.capabilities.media)
+        and all_pass(PAYLOAD_FACTS.get(info).media, args, _remote_file)
+    ):
+        return ()  # only remote URLs (or no media): no facts to judge
+    return _media_limits(ctx, meta, info, explicit)
+
+
+def _media_limits(
+    ctx: Context, meta: RuleMeta, info: EndpointInfo, explicit: Mapping[str, Any]
+) -> Iterator[Diagnostic]:
     base = ctx.request.path
     limit = int(ctx.option(meta, "max_data_uri_chars", 30_000_000))
     name = short_id(info.id)
@@ -1133,9 +1451,16 @@ def _media_problems(
 
 
 @check("KP114")
-def over_budget(ctx: Context, meta: RuleMeta) -> Iterator[Diagnostic]:
+def over_budget(ctx: Context, meta: RuleMeta) -> Iterable[Diagnostic]:
     """The catalog's cost estimate against the configured budget; unknown prices stay silent."""
-    budget = _number(ctx.option(meta, "budget"))
+    raw = ctx.option(meta, "budget")
+    if raw is None:
+        return ()  # no budget (the default)
+    return _over_budget(ctx, meta, raw)
+
+
+def _over_budget(ctx: Context, meta: RuleMeta, raw: Any) -> Iterator[Diagnostic]:
+    budget = _number(raw)
     info = endpoint(ctx)
     if budget is None or info is None:
         return

@@ -3,17 +3,25 @@
 fal binds a token to an input by position: ``@Element2`` is ``elements[1]``. A token with no input
 behind it, or an input no token names, is not an error fal reports: the model just improvises. The
 inputs each endpoint has come from the catalog's roles (``elements``, ``reference_images``,
-``voices``, ...). Text checks run only when the text holds ``@`` or ``<<<``.
+``voices``, ...). Text checks run only when the text holds ``@`` or ``<<<``; the input checks
+return at once when the request holds none of the endpoint's reference inputs (gathered once per
+endpoint by :class:`ReferenceFacts`).
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 from kling_prompt.catalog.data import EndpointInfo
-from kling_prompt.linter.checks.payload import endpoint, given, short_id, suggest_endpoints
+from kling_prompt.linter.checks.payload import (
+    PerEndpoint,
+    endpoint,
+    given,
+    short_id,
+    suggest_endpoints,
+)
 from kling_prompt.linter.diagnostic import Diagnostic, Edit, Fix
 from kling_prompt.linter.lazyre import lazy
 from kling_prompt.linter.rules import Context, RuleMeta, check
@@ -90,6 +98,64 @@ def voice_inputs(info: EndpointInfo, args: Mapping[str, Any]) -> tuple[int, str 
         count = sum(1 for e in elements if isinstance(e, Mapping) and given(e.get("voice_id")))
         return count, "`elements[].voice_id`"
     return 0, None
+
+
+class ReferenceFacts:
+    """What the KP204-KP206 pre-checks need from one endpoint's catalog entry."""
+
+    __slots__ = ("inputs", "limited", "voice_cap", "voices")
+
+    def __init__(self, info: EndpointInfo) -> None:
+        # KP205: the inputs a token names, by kind.
+        self.inputs: tuple[tuple[str, str | None], ...] = (
+            ("element", info.roles.get("elements")),
+            ("image", info.roles.get("reference_images")),
+            ("voice", info.roles.get("voices")),
+        )
+        # KP204: the voice list and its cap.
+        self.voices = info.roles.get("voices")
+        cap = info.capabilities.max_voices
+        if cap is None and self.voices is not None:
+            field = info.fields.get(self.voices)
+            cap = field.max_items if field is not None else None
+        self.voice_cap = cap
+        self.limited = limited_inputs(info)
+
+
+REFERENCE_FACTS = PerEndpoint(ReferenceFacts)
+
+
+def limited_inputs(info: EndpointInfo) -> frozenset[str] | None:
+    """The arguments KP206 counts on this endpoint: it reports only when one of them is a
+    non-empty list. None when it may report without any (a negative or malformed cap)."""
+    names: set[str] = set()
+    elements = info.roles.get("elements")
+    if elements:
+        names.add(elements)
+    for rule in info.rules:
+        kind = rule.get("kind")
+        if kind == "max_total":
+            try:
+                if int(rule.get("max", 0)) < 0:
+                    return None
+            except (TypeError, ValueError):
+                return None
+            names.update(str(f) for f in rule.get("fields", ()))
+        elif kind == "max_video_elements":
+            names.add(str(rule.get("field", "elements")))
+        elif kind == "requires":
+            names.add(str(rule.get("field", "")))
+    return frozenset(names)
+
+
+def _any_items(arguments: Mapping[str, Any], names: Iterable[str | None]) -> bool:
+    """Whether one of the arguments ``names`` is a non-empty list."""
+    for name in names:
+        if name is not None and name in arguments:
+            value = arguments[name]
+            if isinstance(value, list) and value:
+                return True
+    return False
 
 
 def _dangling(
@@ -186,11 +252,22 @@ def dangling_video(ctx: Context, meta: RuleMeta) -> Iterator[Diagnostic]:
 
 
 @check("KP204")
-def dangling_voice(ctx: Context, meta: RuleMeta) -> Iterator[Diagnostic]:
+def dangling_voice(ctx: Context, meta: RuleMeta) -> Iterable[Diagnostic]:
     """``<<<voice_N>>>`` beyond the voices given, and more voices than the endpoint takes."""
     info = endpoint(ctx)
     if info is None:
-        return
+        return ()
+    facts = REFERENCE_FACTS.get(info)
+    field, cap = facts.voices, facts.voice_cap
+    if field is not None and cap is not None and len(_items(ctx.arguments, field)) > cap:
+        return _dangling_voices(ctx, meta, info)
+    for a in ctx.analyses:
+        if "<<<voice_" in a.text and a.kind != "negative_prompt":
+            return _dangling_voices(ctx, meta, info)
+    return ()  # within the cap, and no voice token to bind
+
+
+def _dangling_voices(ctx: Context, meta: RuleMeta, info: EndpointInfo) -> Iterator[Diagnostic]:
     count, holder = voice_inputs(info, ctx.arguments)
     field = info.roles.get("voices")
     cap = info.capabilities.max_voices
@@ -235,19 +312,21 @@ def dangling_voice(ctx: Context, meta: RuleMeta) -> Iterator[Diagnostic]:
 
 
 @check("KP205")
-def unreferenced_input(ctx: Context, meta: RuleMeta) -> Iterator[Diagnostic]:
+def unreferenced_input(ctx: Context, meta: RuleMeta) -> Iterable[Diagnostic]:
     """An input no token names: the model applies it wherever it likes."""
     info = endpoint(ctx)
     if info is None:
-        return
+        return ()
+    checks = REFERENCE_FACTS.get(info).inputs
+    if not _any_items(ctx.arguments, (field for _, field in checks)):
+        return ()
+    return _unreferenced(ctx, meta, checks)
+
+
+def _unreferenced(
+    ctx: Context, meta: RuleMeta, checks: tuple[tuple[str, str | None], ...]
+) -> Iterator[Diagnostic]:
     args = ctx.arguments
-    checks: list[tuple[str, str | None]] = [
-        ("element", info.roles.get("elements")),
-        ("image", info.roles.get("reference_images")),
-        ("voice", info.roles.get("voices")),
-    ]
-    if not any(field and _items(args, field) for _, field in checks):
-        return
     for kind, field in checks:
         items = _items(args, field)
         if not items or field is None:
@@ -267,11 +346,18 @@ def unreferenced_input(ctx: Context, meta: RuleMeta) -> Iterator[Diagnostic]:
 
 
 @check("KP206")
-def too_many_references(ctx: Context, meta: RuleMeta) -> Iterator[Diagnostic]:
+def too_many_references(ctx: Context, meta: RuleMeta) -> Iterable[Diagnostic]:
     """The catalog's prose caps on references: totals, video elements, orientation."""
     info = endpoint(ctx)
     if info is None:
-        return
+        return ()
+    limited = REFERENCE_FACTS.get(info).limited
+    if limited is not None and not _any_items(ctx.arguments, limited):
+        return ()  # nothing to count
+    return _too_many(ctx, meta, info)
+
+
+def _too_many(ctx: Context, meta: RuleMeta, info: EndpointInfo) -> Iterator[Diagnostic]:
     args = ctx.arguments
     name = short_id(info.id)
     elements_field = info.roles.get("elements")
@@ -454,10 +540,13 @@ def _clause_before(text: str, start: int) -> str:
 
 # -- KP209: malformed tokens ---------------------------------------------------------------------
 
+# Both start with a literal character, so that the regex engine jumps from one "@" (or "<") to
+# the next instead of trying every position: "@(?<![\w.]@)" is "(?<![\w.])@" (no word character
+# or dot before the "@"), and "<<{0,4}" is "<{1,5}".
 _AT = lazy(
-    r"(?<![\w.])@[ \t]?(element|image|video)(s?)([ \t_\-]?)(\d+)?(?![A-Za-z])", re.IGNORECASE
+    r"@(?<![\w.]@)[ \t]?(element|image|video)(s?)([ \t_\-]?)(\d+)?(?![A-Za-z])", re.IGNORECASE
 )
-_ANGLE = lazy(r"<{1,5}[ \t]*(voice|element|image|video)[ \t_\-]*(\d*)[ \t]*>{0,5}", re.IGNORECASE)
+_ANGLE = lazy(r"<<{0,4}[ \t]*(voice|element|image|video)[ \t_\-]*(\d*)[ \t]*>{0,5}", re.IGNORECASE)
 _NATIVE = lazy(r"<<<(?:element|image|video)_\d+>>>", re.IGNORECASE)
 _WELL_FORMED_VOICE = lazy(r"<<<voice_\d+>>>")
 
