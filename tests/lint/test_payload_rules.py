@@ -345,3 +345,15 @@ def test_no_false_errors_on_the_real_corpus(endpoint: str) -> None:
                 errors.append((d.code, prompt[:60]))
     assert [c for c, _ in errors] == ["KP101", "KP101"], errors
     assert sum(len(p) > 2500 for p in prompts if isinstance(p, str)) == 2
+
+
+def test_length_limits_have_no_built_in_floor() -> None:
+    """KP101-KP103 compare with the limit itself, however low it is set."""
+    linter = Linter()
+    linter._options["KP101"] = {"max": 100}
+    linter._options["KP102"] = {"max": 100, "margin": 30}
+    prompt = "a quiet harbour at dawn, gulls circling over fishing boats. " * 2  # 120 chars
+    assert codes(linter.lint(Request(None, {"prompt": prompt}, mode="text-to-video")), "KP101")
+    near = prompt[:90]
+    (diag,) = codes(linter.lint(Request(None, {"prompt": near}, mode="text-to-video")), "KP102")
+    assert diag.start == 70

@@ -412,7 +412,7 @@ def _text_limit(ctx: Context, meta: RuleMeta, name: str) -> int | None:
 def prompt_too_long(ctx: Context, meta: RuleMeta) -> Iterable[Diagnostic]:
     """fal answers 422 for a prompt over the schema's maxLength."""
     text = ctx.arguments.get("prompt")
-    if not isinstance(text, str) or len(text) <= 2000:
+    if not isinstance(text, str):
         return ()
     limit = _text_limit(ctx, meta, "prompt")
     if limit is not None and len(text) > limit:
@@ -428,7 +428,7 @@ def prompt_too_long(ctx: Context, meta: RuleMeta) -> Iterable[Diagnostic]:
 def prompt_near_limit(ctx: Context, meta: RuleMeta) -> Iterable[Diagnostic]:
     """A prompt close to the limit goes over it as soon as a template variable grows."""
     text = ctx.arguments.get("prompt")
-    if not isinstance(text, str) or len(text) <= 1500:
+    if not isinstance(text, str):
         return ()
     return _near_limit(ctx, meta, text)
 
@@ -455,7 +455,7 @@ def _near_limit(ctx: Context, meta: RuleMeta, text: str) -> Iterator[Diagnostic]
 def negative_prompt_too_long(ctx: Context, meta: RuleMeta) -> Iterable[Diagnostic]:
     """The negative prompt has the same maxLength as the prompt on every endpoint that has one."""
     text = ctx.arguments.get("negative_prompt")
-    if not isinstance(text, str) or len(text) <= 1000:
+    if not isinstance(text, str):
         return ()
     limit = _text_limit(ctx, meta, "negative_prompt")
     if limit is not None and len(text) > limit:
