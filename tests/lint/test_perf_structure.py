@@ -331,3 +331,13 @@ def test_fast_rules_keep_their_cases() -> None:
     prompt = "A red kite flies over the beach. Children laugh as a red kite flies over the beach."
     assert [d.code for d in structure.repeated_phrase(_context(prompt), META["KP408"])] == ["KP408"]
     assert list(structure.mixed_language(_context("plain ASCII text"), META["KP409"])) == []
+
+
+def test_choreography_categories_carry_the_lexicon_key() -> None:
+    # has_motion asks for "choreography" before its seven categories.
+    matcher = LINTER.matcher
+    assert matcher is not None
+    lexicon = set(matcher.phrases("choreography"))
+    for key in motion.CHOREOGRAPHY_CATEGORIES:
+        assert matcher.phrases(key)
+        assert set(matcher.phrases(key)) <= lexicon

@@ -5,6 +5,7 @@ The helpers here (clause starts, camera-move hits) are shared with the camera ch
 
 from __future__ import annotations
 
+import re
 from bisect import bisect_right
 from collections.abc import Iterator
 
@@ -107,7 +108,10 @@ def has_motion(a: Analysis) -> bool:
 
 
 def _has_motion(a: Analysis) -> bool:
-    if a.hits_for("motion-verbs") or any(a.hits_for(k) for k in CHOREOGRAPHY_CATEGORIES):
+    if a.hits_for("motion-verbs"):
+        return True
+    # Every category hit also carries the lexicon's key: one lookup answers most texts.
+    if a.hits_for("choreography") and any(a.hits_for(k) for k in CHOREOGRAPHY_CATEGORIES):
         return True
     if camera_moves(a) or any(q.label is not None for q in a.quotes):
         return True
@@ -323,7 +327,7 @@ def appearance_heavy(ctx: Context, meta: RuleMeta) -> Iterator[Diagnostic]:
         total = a.word_count
         if len(looks) < 2 or total < min_words:
             continue
-        bounds = [m.end() for m in _SEPARATORS.finditer(a.text)]
+        bounds = list(map(re.Match.end, _SEPARATORS.finditer(a.text)))
         clauses = {bisect_right(bounds, h.start) for h in looks if not a.in_quote(h.start)}
         moving = a.hits_for("motion-verbs") + camera_moves(a)
         clauses -= {bisect_right(bounds, h.start) for h in moving}

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_left
-from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from collections.abc import Set as AbstractSet
 from itertools import compress, islice
@@ -532,11 +531,11 @@ def _content_runs_repeat(words: Sequence[T], stop: AbstractSet[T], size: int) ->
     count = len(words) - size + 1
     if count < 2 or len(set(_runs(words, size))) == count:
         return False
+    runs = list(_runs(words, size))
+    last = dict(zip(runs, range(count), strict=True))  # run -> index of its last occurrence
+    earlier = compress(runs, map(ne, map(last.__getitem__, runs), range(count)))
     is_stop = stop.__contains__
-    return any(
-        c > 1 and size - sum(map(is_stop, run)) >= 2
-        for run, c in Counter(_runs(words, size)).items()
-    )
+    return any(size - sum(map(is_stop, run)) >= 2 for run in earlier)
 
 
 # ``_PIECE``, with the word alternative in a group: ``m[1]`` is the word, None at a block break.
