@@ -72,7 +72,8 @@ _NAME = lazy(r"[A-Z](?<=\W[A-Z])(?<![.!?]\s[A-Z])[a-z]{2,}\b")
 _OPENS_WITH_ARTICLE = lazy(
     r"^\s*(?i:a|an|the|two|three|four|five|several|some|many)\s+(?!camera\b|view\b|shot\b)"
 )
-_OPENS_WITH_NAME = lazy(r"^\s*[A-Z][a-z]+(?:\s+[a-z]+)?\s+[a-z]+(?<!ss)s\b")  # "Rumi's eye tracks"
+# "Rumi turns", "Rumi's eye tracks"
+_OPENS_WITH_NAME = lazy(r"^\s*[A-Z][a-z]+(?:\s+[a-z]+)?\s+[a-z]+(?<!ss)s\b")
 
 
 def _names_someone(text: str, lower: str) -> bool:
