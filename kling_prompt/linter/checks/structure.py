@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import re
-from collections import Counter
-from collections.abc import Iterator
+from bisect import bisect_left
+from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Set as AbstractSet
+from itertools import compress, islice
+from operator import itemgetter, ne
+from typing import TypeVar
 
 from kling_prompt.linter.diagnostic import Diagnostic, Edit, Fix
 from kling_prompt.linter.lazyre import lazy
@@ -14,14 +18,17 @@ from kling_prompt.linter.text import Analysis
 
 from .motion import has_motion
 
+T = TypeVar("T")
+
 # -- KP403 --------------------------------------------------------------------------------------
 
 
 @check("KP403")
-def missing_component(ctx: Context, meta: RuleMeta) -> Iterator[Diagnostic]:
+def missing_component(ctx: Context, meta: RuleMeta) -> list[Diagnostic]:
     """Which of scene, subject, motion and style a text-to-video prompt leaves out."""
     min_words = int(ctx.option(meta, "min_words", 8))
     min_missing = int(ctx.option(meta, "min_missing", 1))
+    out: list[Diagnostic] = []
     for a in ctx.texts(meta):
         if a.word_count < min_words:
             continue
@@ -35,24 +42,54 @@ def missing_component(ctx: Context, meta: RuleMeta) -> Iterator[Diagnostic]:
         if not (a.hits_for("components.style") or a.hits_for("tag-soup")):
             missing.append("style")
         if missing and len(missing) >= min_missing:
-            yield ctx.report(
-                meta, field=a.field, start=0, end=len(a.text), missing=", ".join(missing)
+            out.append(
+                ctx.report(
+                    meta, field=a.field, start=0, end=len(a.text), missing=", ".join(missing)
+                )
             )
+    return out
 
 
-# A person-like noun the lexicons may not list ("a lighthouse keeper", "Rumi"), or a prompt that
-# opens with a noun phrase ("A sloth, a paintbrush ...").
-_AGENT = lazy(
-    r"(?i:\b(?:a|an|the|two|three|four|several|some)\s+(?:[a-z\-]+\s+){0,2}?"
+# Someone named in the text: a person-like noun the lexicons may not list ("a lighthouse
+# keeper"), a capitalized name inside a sentence ("Rumi"), or a text that opens with a noun phrase
+# ("A sloth, a paintbrush ...") or a name and a verb ("Rumi turns"). Only whether any of these
+# occurs matters, so each is its own pattern, tried cheapest first.
+_AGENT_NOUN = (
+    r"\b(?:a|an|the|two|three|four|several|some)\s+(?:[a-z\-]+\s+){0,2}?"
     r"(?!(?:under|over|after|ever|never|other|water|weather|corner|summer|winter|silver|river"
     r"|tower|flower|center|centre|paper|later|closer|further|together|rather|either|floor|door"
     r"|colou?r|mirror|interior|exterior|anchor|shoulder|border|layer|letter|number|matter"
     r"|monitor|sweater|poster|timer|speaker|computer|counter|shelter|slender|tender)s?\b)"
-    r"[a-z\-]+(?:er|or|ist|ian|man|men|woman|women)s?\b)"
-    r"|(?<![.!?]\s)(?<!^)\b[A-Z][a-z]{2,}\b"
-    r"|^\s*(?i:a|an|the|two|three|four|five|several|some|many)\s+(?!camera\b|view\b|shot\b)"
-    r"|^\s*[A-Z][a-z]+(?:\s+[a-z]+)?\s+[a-z]+(?<!ss)s\b"  # "Rumi turns", "Rumi's eye tracks"
+    r"[a-z\-]+(?:er|or|ist|ian|man|men|woman|women)s?\b"
 )
+_AGENT_NOUN_ANY_CASE = lazy(f"(?i:{_AGENT_NOUN})")
+# On ASCII text, matching the lowercased text is the same and several times faster than
+# ignoring case (the regex engine skips alternatives by their first letter only when cased).
+_AGENT_NOUN_LOWER = lazy(_AGENT_NOUN)
+# A capitalized word not opening the text or a sentence: "\b[A-Z]" not at 0 and not after
+# ". ", written letter first so the regex engine scans for capitals.
+_NAME = lazy(r"[A-Z](?<=\W[A-Z])(?<![.!?]\s[A-Z])[a-z]{2,}\b")
+_OPENS_WITH_ARTICLE = lazy(
+    r"^\s*(?i:a|an|the|two|three|four|five|several|some|many)\s+(?!camera\b|view\b|shot\b)"
+)
+# "Rumi turns", "Rumi's eye tracks"
+_OPENS_WITH_NAME = lazy(r"^\s*[A-Z][a-z]+(?:\s+[a-z]+)?\s+[a-z]+(?<!ss)s\b")
+
+
+def _names_someone(text: str, lower: str) -> bool:
+    """Whether ``text`` names an agent (see above); ``lower`` is ``text.lower()`` when ``text`` is
+    ASCII (for other text it is not used: lowercasing can change offsets)."""
+    if (
+        _OPENS_WITH_ARTICLE.match(text) is not None
+        or _OPENS_WITH_NAME.match(text) is not None
+        or _NAME.search(text) is not None
+    ):
+        return True
+    if text.isascii():
+        return _AGENT_NOUN_LOWER.search(lower) is not None
+    return _AGENT_NOUN_ANY_CASE.search(text) is not None
+
+
 # A place phrase the scene lexicon may not list ("in a cafe", "at the top of the stairs").
 _PLACE = lazy(
     r"\b(?:in|at|inside|through|across|along|near|by|under|over|on|into|onto|from)\s+(?:a|an|the)\s+"
@@ -62,61 +99,104 @@ _PLACE = lazy(
 def _has_subject(a: Analysis) -> bool:
     if a.hits_for("components.subject") or a.hits_for("components.pronoun") or a.references:
         return True
-    return _AGENT.search(a.text) is not None
+    return _names_someone(a.text, a.lower)
 
 
 # -- KP404 --------------------------------------------------------------------------------------
 
 
 @check("KP404")
-def buried_subject(ctx: Context, meta: RuleMeta) -> Iterator[Diagnostic]:
-    """The subject (or an emphasized term) first appears after the first sentence and third."""
+def buried_subject(ctx: Context, meta: RuleMeta) -> list[Diagnostic]:
+    """The subject (or an emphasized term) first appears after the first sentence and third.
+
+    The limit is the later of the first sentence's end and the first third's start, so anything
+    at or before the third's start is early; the sentences are split only when that is not
+    enough to decide.
+    """
     min_words = int(ctx.option(meta, "min_words", 20))
+    out: list[Diagnostic] = []
     for a in ctx.texts(meta):
         if a.word_count < min_words:
             continue
-        sentences = a.sentences
-        if len(sentences) < 2:
-            continue
-        third = a.word_start(a.word_count // 3)
-        limit = max(sentences[0][1], third)
         emphasis = a.emphasis
-        if emphasis and emphasis[0][0] > limit:
+        if emphasis:
             start, end = emphasis[0]
-            yield ctx.report(
-                meta,
-                field=a.field,
-                start=start,
-                end=end,
-                match=a.text[start:end],
-                what="emphasized term",
+            if start <= _word_start(a.text, a.word_count // 3):
+                continue
+            first_end = _first_sentence_end(a)
+            if first_end is None or start <= first_end:
+                continue
+            out.append(
+                ctx.report(
+                    meta,
+                    field=a.field,
+                    start=start,
+                    end=end,
+                    match=a.text[start:end],
+                    what="emphasized term",
+                )
             )
             continue
-        if emphasis or _LABELS.search(a.text):
+        if _LABELS.search(a.text):
             continue  # Kling's dialogue format puts the scene first, the labelled speakers after
-        subject = _late_subject(a, limit)
+        subject = _late_subject(a)
         if subject is not None:
-            yield ctx.report(
-                meta,
-                field=a.field,
-                start=subject.start,
-                end=subject.end,
-                match=a.text[subject.start : subject.end],
-                what="subject",
+            out.append(
+                ctx.report(
+                    meta,
+                    field=a.field,
+                    start=subject.start,
+                    end=subject.end,
+                    match=a.text[subject.start : subject.end],
+                    what="subject",
+                )
             )
+    return out
 
 
 _LABELS = lazy(r"\[[^\[\]\n]{1,80}\]")
 
 
-def _late_subject(a: Analysis, limit: int) -> Hit | None:
-    """The first subject word, when nothing before ``limit`` names anyone and it opens a sentence."""
-    if a.references and a.references[0].start <= limit:
+def _word_start(text: str, n: int) -> int:
+    """Where whitespace-separated word ``n`` starts (``Analysis.word_start``, split in C)."""
+    parts = text.split(None, n)
+    return len(text) - len(parts[n]) if n < len(parts) else len(text)
+
+
+def _first_sentence_end(a: Analysis) -> int | None:
+    """The end of the first sentence, or ``None`` when the text has fewer than two."""
+    core = a.text.strip(".!?\n")
+    if "." not in core and "!" not in core and "?" not in core and "\n" not in core:
+        return None  # at most one run between sentence ends, so at most one sentence
+    sentences = a.sentences
+    return sentences[0][1] if len(sentences) >= 2 else None
+
+
+def _early(a: Analysis, limit: int) -> bool:
+    """Whether a reference token, subject word or pronoun starts at or before ``limit``."""
+    references = a.references
+    if references and references[0].start <= limit:
+        return True
+    return any(h.start <= limit for h in a.hits_for("components.subject")) or any(
+        h.start <= limit for h in a.hits_for("components.pronoun")
+    )
+
+
+def _late_subject(a: Analysis) -> Hit | None:
+    """The first subject word, when nothing before the limit names anyone, it comes after the
+    limit and it opens a sentence; ``None`` when the text has fewer than two sentences."""
+    if not a.hits_for("components.subject"):
         return None
-    for key in ("components.subject", "components.pronoun"):
-        if any(h.start <= limit for h in a.hits_for(key)):
-            return None
-    if _AGENT.search(a.text[:limit]) is not None:
+    third = _word_start(a.text, a.word_count // 3)
+    if _early(a, third):
+        return None
+    first_end = _first_sentence_end(a)
+    if first_end is None:
+        return None
+    limit = max(first_end, third)
+    if limit > third and _early(a, limit):
+        return None
+    if _names_someone(a.text[:limit], a.lower[:limit]):
         return None
     subjects = [h for h in a.hits_for("components.subject") if not a.in_quote(h.start)]
     if not subjects:
@@ -301,11 +381,13 @@ def emphasis_overuse(ctx: Context, meta: RuleMeta) -> Iterator[Diagnostic]:
 
 # -- KP407 --------------------------------------------------------------------------------------
 
+# Every alternative opens with its bracket (the tag's "at the start or after a comma" is checked
+# behind it), so the regex engine only stops at brackets.
 _WEIGHT = lazy(
     r"\((?P<w1>[^()\n:]{1,60}):\s*-?\d+(?:\.\d+)?\)"
     r"|\(\((?P<w2>[^()\n]{1,60})\)\)"
     r"|\[\[(?P<w3>[^\[\]\n]{1,60})\]\]"
-    r"|(?:(?<=^)|(?<=[,;]\s)|(?<=[,;]))\[(?P<w4>[a-z][a-z \-]{0,30})\](?=\s*(?:[,;]|$))"
+    r"|\[(?:(?<=^\[)|(?<=[,;]\s\[)|(?<=[,;]\[))(?P<w4>[a-z][a-z \-]{0,30})\](?=\s*(?:[,;]|$))"
 )
 
 
@@ -389,9 +471,11 @@ _STOP = frozenset(
 
 
 @check("KP408")
-def repeated_phrase(ctx: Context, meta: RuleMeta) -> Iterator[Diagnostic]:
+def repeated_phrase(ctx: Context, meta: RuleMeta) -> list[Diagnostic]:
     """The same run of 4+ words (or the same sentence) twice, outside labels and quotes."""
+    # A plain function, not a generator: it runs on every prompt and rarely reports.
     size = int(ctx.option(meta, "min_words", 4))
+    out: list[Diagnostic] = []
     for a in ctx.texts(meta):
         if a.word_count < 2 * size or not _may_repeat(a.lower, size):
             continue
@@ -399,61 +483,116 @@ def repeated_phrase(ctx: Context, meta: RuleMeta) -> Iterator[Diagnostic]:
             hit = _first_repeat(a, seg_start, seg_end, size)
             if hit is not None:
                 start, end = hit
-                yield ctx.report(meta, field=a.field, start=start, end=end, match=a.text[start:end])
+                out.append(
+                    ctx.report(meta, field=a.field, start=start, end=end, match=a.text[start:end])
+                )
+    return out
 
 
 _PUNCTUATION = '!"#$%&()*+,-./:;<=>?@[\\]^_`{|}~“”‘’「」—–…'
-# Runs of characters that are neither whitespace nor the punctuation above: the same words as
-# replacing that punctuation with spaces and splitting, in one pass.
-_LOOSE_WORD = lazy("[^\\s" + re.escape(_PUNCTUATION) + "]+")
+# A loose word is a run of characters that are neither whitespace nor the punctuation above (the
+# same words as replacing that punctuation with spaces and splitting). They are split in C: the
+# non-ASCII separators become spaces, then a byte table turns the ASCII ones into spaces (every
+# character ``str.isspace`` counts: ``bytes.split`` alone misses \x1c-\x1f) for ``bytes.split``.
+# Other non-ASCII characters stay in the words as UTF-8, which keeps equal words equal.
+_WIDE_SEPARATORS = lazy(
+    "[\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
+    + "".join(c for c in _PUNCTUATION if not c.isascii())
+    + "]"
+)
+_LOOSE_BYTES = bytes(
+    32 if b < 128 and (chr(b) in _PUNCTUATION or chr(b).isspace()) else b for b in range(256)
+)
+_STOP_BYTES = frozenset(w.encode() for w in _STOP)
+
+
+def _loose_words(lower: str) -> list[bytes]:
+    """The loose words of a text, UTF-8 encoded."""
+    if not lower.isascii():
+        lower = _WIDE_SEPARATORS.sub(" ", lower)
+    return lower.encode().translate(_LOOSE_BYTES).split()
 
 
 def _may_repeat(lower: str, size: int) -> bool:
-    """A cheap superset test: does any run of ``size`` words occur twice at all?"""
-    words = _LOOSE_WORD.findall(lower)
-    if len(words) <= size:
-        return False  # at most one run
-    grams = list(zip(*(words[i:] for i in range(size)), strict=False))
-    if len(set(grams)) == len(grams):
+    """A cheap superset test: does a run of ``size`` loose words, two of them not stop words,
+    occur twice at all (blocks and quotes ignored)?"""
+    return _content_runs_repeat(_loose_words(lower), _STOP_BYTES, size)
+
+
+def _runs(words: Sequence[T], size: int) -> Iterator[tuple[T, ...]]:
+    """Every run of ``size`` consecutive words, in order."""
+    if size == 4:  # the default, without building the argument list
+        return zip(words, words[1:], words[2:], words[3:], strict=False)
+    return zip(*[words[i:] for i in range(size)], strict=False)
+
+
+def _content_runs_repeat(words: Sequence[T], stop: AbstractSet[T], size: int) -> bool:
+    """Whether a run of ``size`` consecutive ``words`` with at least two not in ``stop`` occurs
+    twice. The common answer, no run occurs twice at all, takes no Python code per word."""
+    count = len(words) - size + 1
+    if count < 2 or len(set(_runs(words, size))) == count:
         return False
-    counts = Counter(grams)
-    return any(c > 1 and sum(w not in _STOP for w in g) >= 2 for g, c in counts.items())
+    runs = list(_runs(words, size))
+    last = dict(zip(runs, range(count), strict=True))  # run -> index of its last occurrence
+    earlier = compress(runs, map(ne, map(last.__getitem__, runs), range(count)))
+    is_stop = stop.__contains__
+    return any(size - sum(map(is_stop, run)) >= 2 for run in earlier)
+
+
+# ``_PIECE``, with the word alternative in a group: ``m[1]`` is the word, None at a block break.
+_PIECE = lazy(r"([^\W_]+(?:['’][^\W_]+)*)|\[[^\[\]\n]*\]|[\"“”「」.!?;:\n()]")
+_WORD_OF = itemgetter(1)
+
+
+_FIRST_BATCH = 256  # pieces: about 1,500 characters, most prompts in one batch
 
 
 def _first_repeat(a: Analysis, lo: int, hi: int, size: int) -> tuple[int, int] | None:
     """The second occurrence of the first repeated ``size``-word run. Runs do not cross a
-    sentence end, a speaker label or quoted speech (those break the text into blocks)."""
-    seen: dict[tuple[str, ...], int] = {}  # run -> end of its first occurrence
-    words: list[str] = []  # the current block's words, their starts and ends
-    starts: list[int] = []
-    ends: list[int] = []
-    in_quote = a.in_quote if a.quote_spans else None
-    stop = _STOP.__contains__
-    for m in _PIECE.finditer(a.lower, lo, hi):
-        piece = m.group()
-        start = m.start()
-        if not piece[0].isalnum() or (in_quote is not None and in_quote(start)):
-            if words:
-                words, starts, ends = [], [], []
-            continue
-        words.append(piece)
-        starts.append(start)
-        end = m.end()
-        ends.append(end)
-        if len(words) < size:
-            continue
-        gram = tuple(words[-size:])
-        first_end = seen.get(gram)
-        if first_end is None:
-            if size - sum(map(stop, gram)) >= 2:
-                seen[gram] = end
-            continue
-        if first_end <= starts[-size]:
-            return starts[-size], end
-    return None
+    sentence end, a speaker label or quoted speech (those break the text into blocks).
 
-
-_PIECE = lazy(r"[^\W_]+(?:['’][^\W_]+)*|\[[^\[\]\n]*\]|[\"“”「」.!?;:\n()]")
+    Only runs with at least two words that are not stop words count, and the second occurrence
+    must not overlap the first. The pieces of the text are read in growing batches (a long text
+    often repeats itself early) and each batch is checked with C loops: a piece is its word, or
+    None for a block break (a quoted word is a break too); run ``i`` is pieces ``i`` to
+    ``i + size - 1``.
+    """
+    if size < 1:
+        return None
+    found = _PIECE.finditer(a.lower, lo, hi)
+    quotes = a.quote_spans
+    pieces: list[re.Match[str]] = []
+    words: list[str | None] = []
+    first_of: dict[tuple[str | None, ...], int] = {}  # run -> index of its first occurrence
+    done = 0  # runs before this one are checked
+    batch = _FIRST_BATCH
+    while True:
+        new = list(islice(found, batch))
+        pieces += new
+        new_words: list[str | None] = list(map(_WORD_OF, new))
+        if quotes:
+            starts = list(map(re.Match.start, new))
+            for q_start, q_end in quotes:
+                first, last = bisect_left(starts, q_start), bisect_left(starts, q_end)
+                new_words[first:last] = [None] * (last - first)
+        words += new_words
+        runs = list(_runs(words[done:], size))
+        within = list(map(all, runs))  # no block break inside
+        valid = list(compress(runs, within))
+        index = list(compress(range(done, done + len(runs)), within))
+        done += len(runs)
+        seen = dict(zip(reversed(valid), reversed(index), strict=True))
+        seen.update(first_of)
+        firsts = list(map(seen.__getitem__, valid))
+        repeats = compress(zip(index, firsts, valid, strict=True), map(ne, index, firsts))
+        for i, f, run in repeats:
+            # It counts with two words that are not stop words, when not overlapping the first.
+            if i - f >= size and size - sum(map(_STOP.__contains__, run)) >= 2:
+                return pieces[i].start(), pieces[i + size - 1].end()
+        first_of = seen
+        if len(new) < batch:
+            return None
+        batch *= 2
 
 
 # -- KP409 --------------------------------------------------------------------------------------
@@ -473,8 +612,15 @@ _ANY_FOREIGN = lazy(
 
 
 @check("KP409")
-def mixed_language(ctx: Context, meta: RuleMeta) -> Iterator[Diagnostic]:
+def mixed_language(ctx: Context, meta: RuleMeta) -> Iterable[Diagnostic]:
     """A prompt mostly in one script with a long run in another (quoted dialogue excepted)."""
+    for a in ctx.texts(meta):
+        if not a.text.isascii():
+            return _mixed_language(ctx, meta)
+    return ()  # ASCII only, as most prompts are: nothing to check, and no generator to run
+
+
+def _mixed_language(ctx: Context, meta: RuleMeta) -> Iterator[Diagnostic]:
     min_run = int(ctx.option(meta, "min_run", 12))
     for a in ctx.texts(meta):
         text = a.text
