@@ -245,6 +245,14 @@ class Matcher:
     def keys_of(self, phrase: str) -> tuple[str, ...]:
         return self._keys[phrase]
 
+    def keys_of_match(self, raw: str) -> tuple[str, ...]:
+        """The keys of a matched text (empty when it stands for no phrase)."""
+        found = self._keys.get(raw)
+        if found is None:
+            phrase = _SEPARATORS.sub(" ", raw)
+            found = self._keys.get(phrase, ())
+        return found
+
     def find(self, lower: str, parts: list[str] | None = None) -> list[Hit]:
         """Every hit with its span, in text order. ``parts`` is :meth:`split` of ``lower`` when
         the caller has it already."""

@@ -53,8 +53,10 @@ class Plan:
     """The rules of one selection and the masks that pick the ones to call for a request."""
 
     __slots__ = (
+        "_chunks",
         "_phrase_bits",
         "all",
+        "arg_names",
         "arg_bits",
         "checks",
         "fallback",
@@ -106,6 +108,16 @@ class Plan:
             free_ep,
         )
         self._phrase_bits: dict[str, int] = {}
+        self.arg_names = frozenset(self.arg_bits)
+        # The selected clauses are read a byte at a time: each byte value maps to the rules of
+        # its set bits (filled in on first sight, so a short run builds only what it meets).
+        self._chunks: list[tuple[int, dict[int, tuple[int, ...]]]] = [
+            (shift, {}) for shift in range(0, len(self.owner), 8)
+        ]
+
+    def _rules_of(self, shift: int, byte: int) -> tuple[int, ...]:
+        owner = self.owner
+        return tuple(owner[shift + i] for i in range(8) if byte >> i & 1)
 
     def _key_mask(self, ctx: Context) -> int:
         mask = 0
@@ -138,10 +150,9 @@ class Plan:
             mask &= self.free_ep
         if self.arg_bits and mask & ~self.free_arg:
             found = 0
-            arguments = ctx.arguments
-            for name, bits in self.arg_bits.items():
-                if name in arguments:
-                    found |= bits
+            arg_bits = self.arg_bits
+            for name in self.arg_names.intersection(ctx.arguments):
+                found |= arg_bits[name]
             mask &= found | self.free_arg
         if self.text_bits and mask & ~self.free_text:
             found = 0
@@ -152,24 +163,25 @@ class Plan:
             mask &= found | self.free_text
         if self.key_bits and mask & ~self.free_key:
             mask &= self._key_mask(ctx) | self.free_key
-        owner = self.owner
+        indices: list[int] = []
+        for shift, table in self._chunks:
+            byte = (mask >> shift) & 0xFF
+            if byte:
+                found_rules = table.get(byte)
+                if found_rules is None:
+                    found_rules = table[byte] = self._rules_of(shift, byte)
+                indices.extend(found_rules)
+        if len(self.owner) != len(self.checks):  # a rule with several clauses: keep it once
+            indices = list(dict.fromkeys(indices))
         checks = self.checks
         fallback = self.fallback
-        chosen: list[tuple[Any, RuleMeta]] = []
-        last = -1
-        while mask:
-            low = mask & -mask
-            mask ^= low
-            index = owner[low.bit_length() - 1]
-            if index == last:
-                continue  # another clause of a rule already selected
-            last = index
-            if fallback:
-                gate = fallback.get(index)
-                if gate is not None and not gate.open(ctx):
-                    continue
-            chosen.append(checks[index])
-        return chosen
+        if fallback:
+            return [
+                checks[i]
+                for i in indices
+                if (gate := fallback.get(i)) is None or gate.open(ctx)
+            ]
+        return [checks[i] for i in indices]
 
 
 def _runner(rule: Rule) -> Any:

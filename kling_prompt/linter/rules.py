@@ -222,15 +222,7 @@ class Context:
     def present_keys(self) -> frozenset[str]:
         """Every lexicon key with a hit in any text field of the request."""
         if self._keys is None:
-            keys: set[str] = set()
-            matcher = self.matcher
-            if matcher is not None:
-                for a in self.analyses:
-                    for raw in a.matched:
-                        phrase = matcher.phrase_of(raw)
-                        if phrase is not None:
-                            keys.update(matcher.keys_of(phrase))
-            self._keys = frozenset(keys)
+            self._keys = frozenset().union(*[a.keys for a in self.analyses])
         return self._keys
 
     @property

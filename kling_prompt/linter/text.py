@@ -226,19 +226,25 @@ class Analysis:
         """Every lexicon key (lexicon, ``lexicon.category``) with at least one hit."""
         value = self._cache.get("keys")
         if value is None:
-            found: set[str] = set()
-            for hit in self.hits:
-                found.update(hit.keys)
-            value = self._cache["keys"] = frozenset(found)
+            matched = self.matched
+            if not matched or self.matcher is None:
+                value = frozenset()
+            else:
+                keys_of = self.matcher.keys_of_match
+                value = frozenset().union(*[keys_of(raw) for raw in matched])
+            self._cache["keys"] = value
         return value
 
     def hits_for(self, lexicon: str) -> list[Hit]:
-        """Hits of one lexicon (or ``lexicon.category``), in text order."""
+        """Hits of one lexicon (or ``lexicon.category``), in text order. To test whether there
+        are any, ``key in a.keys`` is cheaper: it builds no hits."""
         index = self._cache.get("hix")
         if index is None:
             index = self._cache["hix"] = {}
         found = index.get(lexicon)
         if found is None:
+            if lexicon not in self.keys:
+                return _NO_HITS  # known without building a single hit
             # Built per key on demand: a prompt is asked about a few keys, while its hits
             # carry many (every lexicon, category and contained phrase).
             found = index[lexicon] = [h for h in self.hits if lexicon in h.keys] or _NO_HITS

@@ -108,10 +108,10 @@ def has_motion(a: Analysis) -> bool:
 
 
 def _has_motion(a: Analysis) -> bool:
-    if a.hits_for("motion-verbs"):
+    keys = a.keys
+    if "motion-verbs" in keys:
         return True
-    # Every category hit also carries the lexicon's key: one lookup answers most texts.
-    if a.hits_for("choreography") and any(a.hits_for(k) for k in CHOREOGRAPHY_CATEGORIES):
+    if not keys.isdisjoint(CHOREOGRAPHY_CATEGORIES):
         return True
     if camera_moves(a) or any(q.label is not None for q in a.quotes):
         return True
@@ -216,7 +216,7 @@ def camera_moves(a: Analysis) -> list[Hit]:
 
     Cached on the analysis and shared: do not modify the list.
     """
-    if not a.hits_for("camera"):
+    if "camera" not in a.keys:
         return []
     return a.memo("kp3.camera-moves", _camera_moves)
 

@@ -35,11 +35,12 @@ def missing_component(ctx: Context, meta: RuleMeta) -> list[Diagnostic]:
         missing: list[str] = []
         if not _has_subject(a):
             missing.append("subject")
-        if not (a.hits_for("components.scene") or _PLACE.search(a.lower)):
+        keys = a.keys
+        if not ("components.scene" in keys or _PLACE.search(a.lower)):
             missing.append("scene setting")
         if not has_motion(a):
             missing.append("motion")
-        if not (a.hits_for("components.style") or a.hits_for("tag-soup")):
+        if not ("components.style" in keys or "tag-soup" in keys):
             missing.append("style")
         if missing and len(missing) >= min_missing:
             out.append(
@@ -97,7 +98,8 @@ _PLACE = lazy(
 
 
 def _has_subject(a: Analysis) -> bool:
-    if a.hits_for("components.subject") or a.hits_for("components.pronoun") or a.references:
+    keys = a.keys
+    if "components.subject" in keys or "components.pronoun" in keys or a.references:
         return True
     return _names_someone(a.text, a.lower)
 
@@ -185,7 +187,7 @@ def _early(a: Analysis, limit: int) -> bool:
 def _late_subject(a: Analysis) -> Hit | None:
     """The first subject word, when nothing before the limit names anyone, it comes after the
     limit and it opens a sentence; ``None`` when the text has fewer than two sentences."""
-    if not a.hits_for("components.subject"):
+    if "components.subject" not in a.keys:
         return None
     third = _word_start(a.text, a.word_count // 3)
     if _early(a, third):
