@@ -56,8 +56,8 @@ class Plan:
         "_chunks",
         "_phrase_bits",
         "all",
-        "arg_names",
         "arg_bits",
+        "arg_names",
         "checks",
         "fallback",
         "free_arg",
@@ -177,9 +177,7 @@ class Plan:
         fallback = self.fallback
         if fallback:
             return [
-                checks[i]
-                for i in indices
-                if (gate := fallback.get(i)) is None or gate.open(ctx)
+                checks[i] for i in indices if (gate := fallback.get(i)) is None or gate.open(ctx)
             ]
         return [checks[i] for i in indices]
 
