@@ -192,7 +192,7 @@ def _settings(args: argparse.Namespace) -> tuple[Config, Linter]:
         "show_info": args.show_info,
     }
     config = config.overlay(**flags)
-    linter = Linter(config)
+    linter = Linter(config, skip_hidden=True)
     for flag, selectors in (
         ("--select", select),
         ("--extend-select", extend),
@@ -315,7 +315,7 @@ def _init_worker(job: Job) -> None:
     from kling_prompt.linter.engine import Linter
 
     _WORKER["job"] = job
-    _WORKER["linter"] = Linter(job.config)
+    _WORKER["linter"] = Linter(job.config, skip_hidden=True)
 
 
 def _work(paths: list[str]) -> list[FileResult]:

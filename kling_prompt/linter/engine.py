@@ -34,11 +34,21 @@ class Linter:
         *,
         rules_dirs: list[str] | None = None,
         gates: bool = True,
+        skip_hidden: bool = False,
     ) -> None:
         """``gates=False`` calls every active rule whatever its ``when:`` gate says (the gates
-        only save time; tests compare both ways)."""
+        only save time; tests compare both ways).
+
+        ``skip_hidden=True`` does not run rules that can only report info while info is hidden
+        (the config's ``show-info`` is off and ``fail-on`` is not info), as the command line
+        does: their diagnostics would be thrown away. A request with suppression directives
+        still runs every rule, so that no directive is reported unused for a rule not run.
+        """
         self.config = config if config is not None else Config()
         self.gates = gates
+        self.skip_hidden = skip_hidden and not (
+            self.config.show_info or self.config.fail_on == "info"
+        )
         data = load_runtime(rules_dirs)
         self.metas: dict[str, RuleMeta] = {}
         for doc in data["rules"]:
@@ -73,9 +83,19 @@ class Linter:
         name = self.names.get(code, "")
         return self.config.enabled(code, name, filename)
 
-    def active(self, mode: str | None, family: str | None, filename: str | None) -> list[Rule]:
+    def active(
+        self,
+        mode: str | None,
+        family: str | None,
+        filename: str | None,
+        *,
+        complete: bool = False,
+    ) -> list[Rule]:
+        """The rules that run for a mode, family and file; ``complete`` includes those that
+        ``skip_hidden`` leaves out."""
         ignored = tuple(self.config.ignored_for(filename)) if filename else ()
-        key = (mode, family, ignored)
+        skip = self.skip_hidden and not complete
+        key = (mode, family, ignored, skip)
         rules = self._active.get(key)
         if rules is None:
             rules = [
@@ -83,13 +103,28 @@ class Linter:
                 for r in self.rules
                 if r.meta.applies(mode, family)
                 and self.config.enabled(r.meta.code, r.meta.name, filename)
+                and not (skip and self._hidden(r.meta))
             ]
             self._active[key] = rules
         return rules
 
-    def plan(self, mode: str | None, family: str | None, filename: str | None) -> Plan:
+    def _hidden(self, meta: RuleMeta) -> bool:
+        """Whether every diagnostic of the rule is info (a configured severity is final)."""
+        if self.severity.get(meta.code, meta.severity) != "info":
+            return False
+        configured = self.severity.get(meta.code) != meta.severity
+        return configured or meta.raises_to in (None, "info")
+
+    def plan(
+        self,
+        mode: str | None,
+        family: str | None,
+        filename: str | None,
+        *,
+        complete: bool = False,
+    ) -> Plan:
         """The compiled selection of rules for a mode, endpoint family and file."""
-        rules = self.active(mode, family, filename)
+        rules = self.active(mode, family, filename, complete=complete)
         found = self._plans.get(id(rules))
         if found is not None and found[0] is rules:
             return found[1]
@@ -135,7 +170,8 @@ class Linter:
         ctx.options = self._options
         ctx.severity = self.severity
         out: list[Diagnostic] = []
-        for check, meta in self.plan(mode, family, request.path).select(ctx):
+        plan = self.plan(mode, family, request.path, complete=bool(directives))
+        for check, meta in plan.select(ctx):
             try:
                 out.extend(check(ctx, meta))
             except Exception as exc:  # a broken rule must not break the run

@@ -35,6 +35,7 @@ RULE_KEYS = {
     "docs",
     "tests",
     "when",
+    "raises_to",
 }
 RUNTIME_KEYS = (
     "code",
@@ -48,6 +49,7 @@ RUNTIME_KEYS = (
     "match",
     "fix",
     "when",
+    "raises_to",
 )
 KINDS = {
     "code",
@@ -59,7 +61,7 @@ KINDS = {
     "metric",
     "pattern",
 }
-_FORMAT = 7
+_FORMAT = 8
 
 
 def cache_dir() -> str | None:
@@ -228,6 +230,13 @@ def _validate_rule(doc: dict[str, Any], path: Path) -> None:
             raise ConfigError(f"{path}: rule needs {key!r}")
     if doc["severity"] not in SEVERITIES:
         raise ConfigError(f"{path}: severity must be one of {SEVERITIES}, not {doc['severity']!r}")
+    raised = doc.get("raises_to")
+    if raised is not None and (
+        raised not in SEVERITIES or SEVERITIES.index(raised) <= SEVERITIES.index(doc["severity"])
+    ):
+        raise ConfigError(
+            f"{path}: raises_to must be a severity above {doc['severity']!r}, not {raised!r}"
+        )
     kind = doc.get("kind", "code")
     if kind not in KINDS:
         raise ConfigError(f"{path}: kind must be one of {sorted(KINDS)}, not {kind!r}")

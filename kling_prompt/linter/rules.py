@@ -59,6 +59,7 @@ class RuleMeta:
         "modes",
         "name",
         "options",
+        "raises_to",
         "severity",
         "source",
         "spec",
@@ -69,6 +70,8 @@ class RuleMeta:
         self.code: str = data["code"]
         self.name: str = data["name"]
         self.severity: str = data["severity"]
+        # A severity above ``severity`` the check may give some diagnostics (KP509 on v2.6).
+        self.raises_to: str | None = data.get("raises_to")
         self.kind: str = data.get("kind", "code")
         scope = data.get("scope") or {}
         modes = scope.get("modes")
