@@ -6,8 +6,9 @@ These are info-level: the prompt is valid, but the model is known to get these t
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 
+from kling_prompt.linter.checks.consistency import has_digit, text_digit_runs
 from kling_prompt.linter.diagnostic import Diagnostic
 from kling_prompt.linter.lazyre import lazy
 from kling_prompt.linter.rules import Context, RuleMeta, check
@@ -39,7 +40,6 @@ _IRREGULAR_PLURALS = frozenset(
 )
 
 
-_DIGITS = lazy(r"\d+")
 _NOT_A_COUNT_AFTER = lazy(r"[\w%:/×-]|[.,]\d")
 _NEXT_WORD = lazy(r"\s+([^\W\d_][\w'’-]*)|\s*([.!?;:,(\[\"“])")
 
@@ -51,8 +51,15 @@ def _plural(word: str) -> bool:
 
 
 @check("KP901")
-def exact_count(ctx: Context, meta: RuleMeta) -> Iterator[Diagnostic]:
+def exact_count(ctx: Context, meta: RuleMeta) -> Iterable[Diagnostic]:
     """Four or more counted objects: the model does not keep exact numbers."""
+    # A count is a number word of the lexicon or digits; most prompts have neither.
+    if "counting.numbers" not in ctx.present_keys and not has_digit(ctx.lower_text):
+        return ()
+    return _exact_count(ctx, meta)
+
+
+def _exact_count(ctx: Context, meta: RuleMeta) -> Iterator[Diagnostic]:
     minimum = int(ctx.option(meta, "min", 4))
     for a in ctx.texts(meta):
         candidates = _candidates(a, minimum)
@@ -87,13 +94,13 @@ def _candidates(a: Analysis, minimum: int = 0) -> list[tuple[int, int, int]]:
         (_NUMBER_WORDS[h.phrase.rsplit(" ", 1)[-1]], h.start, h.end)
         for h in a.hits_for("counting.numbers")
     ]
-    text = a.text
-    if _DIGITS.search(text) is not None:
-        for m in _DIGITS.finditer(text):
-            start, end = m.span()
+    runs = text_digit_runs(a)
+    if runs:
+        text = a.text
+        for start, end in runs:
             if end - start > 3 or (start > 0 and text[start - 1] in "-.,:#$£€_"):
                 continue
-            value = int(m.group())
+            value = int(text[start:end])
             if value < minimum or _NOT_A_COUNT_AFTER.match(text, end):
                 continue
             out.append((value, start, end))

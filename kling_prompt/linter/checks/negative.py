@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 
 from kling_prompt.linter.diagnostic import Diagnostic, Edit, Fix
 from kling_prompt.linter.lazyre import lazy
@@ -331,14 +332,24 @@ def _negated(a: Analysis, pos: int) -> bool:
 # -- KP604 --------------------------------------------------------------------------------------
 
 
+# The message for each (rule message, endpoint default): formatted once, not per prompt.
+_KP604_MESSAGES: dict[tuple[str, str], str] = {}
+
+
 @check("KP604")
-def default_negative(ctx: Context, meta: RuleMeta) -> Iterator[Diagnostic]:
+def default_negative(ctx: Context, meta: RuleMeta) -> Iterable[Diagnostic]:
     """No ``negative_prompt``: the endpoint's default one applies."""
     negative = ctx.arguments.get("negative_prompt")
     if (isinstance(negative, str) and negative.strip()) or ctx.info is None:
-        return
+        return ()
     field = getattr(ctx.info, "fields", {}).get("negative_prompt")
     default = getattr(field, "default", None)
     if not isinstance(default, str) or not default.strip():
-        return
-    yield ctx.report(meta, field="prompt" if "prompt" in ctx.arguments else None, default=default)
+        return ()
+    message = _KP604_MESSAGES.get((meta.message, default))
+    if message is None:
+        message = meta.message
+        with contextlib.suppress(KeyError, IndexError, ValueError):
+            message = message.format(default=default)
+        _KP604_MESSAGES[meta.message, default] = message
+    return [ctx.report(meta, message, field="prompt" if "prompt" in ctx.arguments else None)]
