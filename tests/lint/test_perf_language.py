@@ -12,7 +12,13 @@ import re
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from kling_prompt.linter.checks.consistency import digit_runs, find_time_marks, has_digit
+from kling_prompt.linter.checks import consistency, failure
+from kling_prompt.linter.checks.consistency import (
+    anchored_finditer,
+    digit_runs,
+    find_time_marks,
+    has_digit,
+)
 from kling_prompt.linter.text import Analysis
 
 _PIECES = st.sampled_from(
@@ -22,6 +28,9 @@ _PIECES = st.sampled_from(
         "seconds", "Seconds", "mark", "-", " - ", "5", "12", "3.5", "1,000", "٣", "５", "１０",
         "𝟗", "0", "80s", "the 80s", "cabin", "(at", "x", "@Element1", "fps", "\n", "\t",
         "\u00a0", "\u2003", "  ", " ", " ", " ", ".", ",", "é", "→", "“", "”", "中文",
+        "(", ")", "duration", "Duration", "DURATION", "duratıon", ":", "=", "shot", "shots",
+        "Shots", "shoT", "ſhot", "two", "Ten", "three", "-", "--", "of", "espresso", "sequence",
+        "FPS", "fpſ", "frames", "Frame", "per", "a", "/", "1,000,000", "99", "100",
     ]
 )  # fmt: skip
 _TEXT = st.lists(_PIECES, max_size=30).map("".join)
@@ -56,3 +65,36 @@ def test_find_time_marks_examples() -> None:
         "İn 5 seconds at 6 s",
     ):
         assert find_time_marks(Analysis(text)) == Analysis(text).time_marks, text
+
+
+_ANCHORED = [
+    (consistency._DURATION_NOTE, ("duration",), consistency._duration_note_starts, "ıİ"),
+    (consistency._SHOT_COUNT, ("shot",), consistency._shot_count_starts, "ſ"),
+    (failure._FPS, ("fps", "frame"), failure._fps_starts, "ſ"),
+]
+
+
+@_SETTINGS
+@given(text=_ANY)
+def test_anchored_finditer_is_finditer(text: str) -> None:
+    for pattern, anchors, starts, variants in _ANCHORED:
+        found = anchored_finditer(pattern, Analysis(text), anchors, starts, variants)
+        expected = list(pattern.finditer(text))
+        assert [(m.span(), m.groups()) for m in found] == [(m.span(), m.groups()) for m in expected]
+
+
+@_SETTINGS
+@given(
+    text=_ANY,
+    terms=st.lists(
+        st.sampled_from(["blur", "text", "rain", "low quality", "s", "cat"]), min_size=1
+    ),
+)
+def test_term_matches_are_finditer(text: str, terms: list[str]) -> None:
+    from kling_prompt.linter.checks.negative import _term_matches, _term_pattern
+
+    lower = (text + " blurs rainy text-free cats low quality rain").lower()
+    present = tuple(dict.fromkeys(terms))
+    pattern = _term_pattern(present)
+    found = _term_matches(pattern, present, lower)
+    assert [m.span() for m in found] == [m.span() for m in pattern.finditer(lower)]

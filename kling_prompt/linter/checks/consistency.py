@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import itertools
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from kling_prompt.linter.checks.audio import as_seconds, request_seconds
 from kling_prompt.linter.diagnostic import Diagnostic
-from kling_prompt.linter.lazyre import lazy
+from kling_prompt.linter.lazyre import LazyPattern, lazy
 from kling_prompt.linter.rules import Context, RuleMeta, check
 from kling_prompt.linter.text import TIME_MARK, Analysis
 
@@ -157,6 +157,7 @@ _S_AFTER_DIGIT = lazy(r"\s*s\b")  # the rest of Analysis.time_marks' prefilter `
 # Lengths of the words a time mark opens with (text.TIME_MARK): at/by/in, from, after/until,
 # around/within.
 _OPENER_LENGTHS = (2, 4, 5, 6)
+_OPENERS = frozenset(("at", "after", "by", "until", "around", "from", "within", "in"))
 
 
 def _non_ascii(text: str) -> str:
@@ -238,15 +239,15 @@ def _find_time_marks(a: Analysis) -> list[tuple[float, int, int]]:
     if len(lower) != len(text):
         return a.time_marks  # lowercasing changed offsets (rare): let the analysis scan
     runs = text_digit_runs(a)
-    if not runs:
-        return []
-    # Analysis.time_marks only scans texts with "sec" or a digit followed by an "s".
-    if "sec" not in lower and not any(_S_AFTER_DIGIT.match(lower, end) for _, end in runs):
-        return []
     starts: set[int] = set()
     for run_start, _ in runs:
         if run_start > 0 and text[run_start - 1].isspace():
             _opener_starts(text, run_start, starts)
+    if not starts:
+        return []
+    # Analysis.time_marks only scans texts with "sec" or a digit followed by an "s".
+    if "sec" not in lower and not any(_S_AFTER_DIGIT.match(lower, end) for _, end in runs):
+        return []
     marks: list[tuple[float, int, int]] = []
     last_end = 0
     for start in sorted(starts):
@@ -261,7 +262,11 @@ def _find_time_marks(a: Analysis) -> list[tuple[float, int, int]]:
 
 def _opener_starts(text: str, pos: int, starts: set[int]) -> None:
     """Where an opener may start for digits at ``pos``: it ends the word before them, or the
-    word before "the" / "first" (so, one of the three words before ``pos``)."""
+    word before "the" / "first" (so, one of the three words before ``pos``).
+
+    Only the last six characters of a word can hold an opener, and an ASCII word's lowercase
+    tells what it is; other words (a dotless i folds to i) are left to the pattern.
+    """
     for _ in range(3):
         word_end = pos
         while word_end > 0 and text[word_end - 1].isspace():
@@ -269,14 +274,62 @@ def _opener_starts(text: str, pos: int, starts: set[int]) -> None:
         if word_end == pos or word_end == 0:
             return  # an opener needs whitespace after it and a word before that
         word_start = word_end
-        while word_start > 0 and not text[word_start - 1].isspace():
+        while word_start > word_end - 7 and word_start > 0 and not text[word_start - 1].isspace():
             word_start -= 1
+        word = text[word_start:word_end]
+        ascii_word = word.isascii()
         for length in _OPENER_LENGTHS:
-            if word_end - length >= word_start:
+            if len(word) >= length and (not ascii_word or word[-length:].lower() in _OPENERS):
                 starts.add(word_end - length)
-        if word_end - word_start not in (3, 5):
+        whole = word_start == 0 or text[word_start - 1].isspace()
+        if not whole or (ascii_word and word.lower() not in ("the", "first")):
             return  # not "the" or "first": the opener must end this word
         pos = word_start
+
+
+def anchored_finditer(
+    pattern: LazyPattern,
+    a: Analysis,
+    anchors: tuple[str, ...],
+    starts: Callable[[str, int], Iterable[int]],
+    variants: str = "",
+) -> list[re.Match[str]]:
+    """``list(pattern.finditer(a.text))`` for a case-insensitive pattern whose every match holds
+    one of ``anchors``, tried only where a match can start.
+
+    Anchors are found with ``str.find`` in the lowercased text; ``starts(text, at)`` gives every
+    position where a match holding the anchor found at ``at`` may start. Taken in text order,
+    skipping those inside the previous match, that is what ``finditer`` returns. ``variants``
+    are the characters other than upper and lower case that the pattern's case folding matches
+    to an anchor's letters (the dotless i, the long s): a text holding one, or whose lowercase
+    has other offsets, is scanned whole.
+    """
+    text, lower = a.text, a.lower
+    if len(lower) != len(text) or (variants and any(ch in text for ch in variants)):
+        return list(pattern.finditer(text))
+    candidates: set[int] = set()
+    for anchor in anchors:
+        at = lower.find(anchor)
+        while at != -1:
+            candidates.update(starts(text, at))
+            at = lower.find(anchor, at + 1)
+    found: list[re.Match[str]] = []
+    last_end = 0
+    for start in sorted(candidates):
+        if start < last_end:
+            continue
+        m = pattern.match(text, start)
+        if m is not None:
+            found.append(m)
+            last_end = m.end()
+    return found
+
+
+def space_before(text: str, pos: int, also: str = "") -> int:
+    """Where the run of whitespace (and characters of ``also``) that ends at ``pos`` starts."""
+    while pos > 0 and (text[pos - 1].isspace() or text[pos - 1] in also):
+        pos -= 1
+    return pos
 
 
 def time_marks(a: Analysis) -> list[tuple[float, int, int, bool]]:
@@ -388,6 +441,23 @@ _DURATION_NOTE = lazy(
     r"\(?\s*duration\s*[:=]?\s*(\d+(?:\.\d+)?)\s*(?:s|secs?|seconds?)\b\s*\)?", re.IGNORECASE
 )
 
+
+def _shot_count_starts(text: str, at: int) -> range:
+    """A shot count ends one to five characters (a number word or two digits) before the
+    whitespace or hyphens in front of "shot"."""
+    end = space_before(text, at, "-")
+    return range(max(0, end - 5), end)
+
+
+def _duration_note_starts(text: str, at: int) -> range:
+    """A duration note starts at "duration", in the whitespace before it, or at an opening
+    parenthesis right before that whitespace."""
+    start = space_before(text, at)
+    if start > 0 and text[start - 1] == "(":
+        start -= 1
+    return range(start, at + 1)
+
+
 _KP805_LABEL = (
     "The text labels 'Shot {number}' but multi_prompt has {count} shot(s); the extra shot will "
     "not exist. Make the labels match the multi_prompt entries, or add the missing shot."
@@ -413,7 +483,7 @@ def shot_count_mismatch(ctx: Context, meta: RuleMeta) -> Iterator[Diagnostic]:
 def _count_notes(ctx: Context, meta: RuleMeta, a: Analysis, count: int) -> Iterator[Diagnostic]:
     if "shot" not in a.lower:
         return
-    for m in _SHOT_COUNT.finditer(a.text):
+    for m in anchored_finditer(_SHOT_COUNT, a, ("shot",), _shot_count_starts, "ſ"):
         if a.in_quote(m.start()):
             continue
         word = m.group(1).lower()
@@ -436,9 +506,6 @@ def _count_notes(ctx: Context, meta: RuleMeta, a: Analysis, count: int) -> Itera
 
 
 def _duration_notes(ctx: Context, meta: RuleMeta, a: Analysis) -> Iterator[Diagnostic]:
-    notes = [m for m in _DURATION_NOTE.finditer(a.text) if not a.in_quote(m.start())]
-    if not notes:
-        return
     if a.shot_index is not None:
         shot = _shot_entry(ctx, a.shot_index)
         expected = as_seconds(shot.get("duration")) if shot is not None else None
@@ -447,6 +514,13 @@ def _duration_notes(ctx: Context, meta: RuleMeta, a: Analysis) -> Iterator[Diagn
         expected = request_seconds(ctx)
         target = "request's duration"
     if expected is None:
+        return
+    notes = [
+        m
+        for m in anchored_finditer(_DURATION_NOTE, a, ("duration",), _duration_note_starts, "ıİ")
+        if not a.in_quote(m.start())
+    ]
+    if not notes:
         return
     stated = sum(float(m.group(1)) for m in notes)
     if abs(stated - expected) < 1e-9:

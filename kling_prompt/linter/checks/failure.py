@@ -8,7 +8,12 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator
 
-from kling_prompt.linter.checks.consistency import has_digit, text_digit_runs
+from kling_prompt.linter.checks.consistency import (
+    anchored_finditer,
+    has_digit,
+    space_before,
+    text_digit_runs,
+)
 from kling_prompt.linter.diagnostic import Diagnostic
 from kling_prompt.linter.lazyre import lazy
 from kling_prompt.linter.rules import Context, RuleMeta, check
@@ -53,9 +58,13 @@ def _plural(word: str) -> bool:
 @check("KP901")
 def exact_count(ctx: Context, meta: RuleMeta) -> Iterable[Diagnostic]:
     """Four or more counted objects: the model does not keep exact numbers."""
-    # A count is a number word of the lexicon or digits; most prompts have neither.
-    if "counting.numbers" not in ctx.present_keys and not has_digit(ctx.lower_text):
-        return ()
+    # A count is digits or a number word of the lexicon; most prompts have neither.
+    if not has_digit(ctx.lower_text):
+        for a in ctx.texts(meta):
+            if a.hits_for("counting.numbers"):
+                break
+        else:
+            return ()
     return _exact_count(ctx, meta)
 
 
@@ -200,6 +209,16 @@ _FPS = lazy(
 )
 
 
+def _fps_starts(text: str, at: int) -> list[int]:
+    """A frame rate's number is the run of digits and commas before the whitespace in front of
+    "fps" / "frame"; it starts at one of those digits."""
+    end = space_before(text, at)
+    start = end
+    while start > 0 and (text[start - 1].isdecimal() or text[start - 1] == ","):
+        start -= 1
+    return [i for i in range(start, end) if text[i].isdecimal()]
+
+
 @check("KP904")
 def extreme_frame_rate(ctx: Context, meta: RuleMeta) -> Iterator[Diagnostic]:
     """Frame rates or slow-motion factors the model cannot produce."""
@@ -210,7 +229,7 @@ def extreme_frame_rate(ctx: Context, meta: RuleMeta) -> Iterator[Diagnostic]:
             if not a.in_quote(hit.start):
                 spans.append((hit.start, hit.end))
         if "fps" in a.lower or "frames" in a.lower:
-            for m in _FPS.finditer(a.text):
+            for m in anchored_finditer(_FPS, a, ("fps", "frame"), _fps_starts, "ſ"):
                 if float(m.group(1).replace(",", "")) > max_fps and not a.in_quote(m.start()):
                     spans.append(m.span())
         spans.sort()

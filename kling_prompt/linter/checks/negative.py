@@ -217,7 +217,8 @@ def _move_fix(a: Analysis, start: int, end: int, noun: str, negative: object) ->
     cut_start, cut_end = start, end
     head = text[:start].rstrip()
     for joint in (" with", " and", " or"):
-        if head.lower().endswith(joint):
+        # Only ASCII letters lowercase to these, so the head's last characters decide.
+        if head[-len(joint) :].lower() == joint:
             cut_start = len(head) - len(joint)
             break
     else:
@@ -282,7 +283,7 @@ def negative_conflicts_prompt(ctx: Context, meta: RuleMeta) -> Iterator[Diagnost
     pattern = _term_pattern(present)
     reported: set[str] = set()
     for a in texts:
-        for m in pattern.finditer(a.lower):
+        for m in _term_matches(pattern, present, a.lower):
             term = m.group(1)
             if term in reported or a.in_quote(m.start()) or _negated(a, m.start()):
                 continue
@@ -321,6 +322,33 @@ def _term_pattern(terms: tuple[str, ...]) -> re.Pattern[str]:
     return re.compile(
         r"(?<![\w-])(" + "|".join(re.escape(t) for t in terms) + r")(?:s|es)?(?![\w-])"
     )
+
+
+def _term_matches(
+    pattern: re.Pattern[str], terms: tuple[str, ...], lower: str
+) -> list[re.Match[str]]:
+    """``list(pattern.finditer(lower))``, trying the pattern only where a term occurs.
+
+    Every match starts with one of the literal terms, so the places ``str.find`` gives, in text
+    order and skipping those inside the previous match, are exactly where ``finditer`` matches;
+    the pattern's leading look-behind would otherwise make it try every position of the text.
+    """
+    starts: set[int] = set()
+    for term in terms:
+        at = lower.find(term)
+        while at != -1:
+            starts.add(at)
+            at = lower.find(term, at + 1)
+    found: list[re.Match[str]] = []
+    last_end = 0
+    for start in sorted(starts):
+        if start < last_end:
+            continue
+        m = pattern.match(lower, start)
+        if m is not None:
+            found.append(m)
+            last_end = m.end()
+    return found
 
 
 def _negated(a: Analysis, pos: int) -> bool:
