@@ -98,3 +98,40 @@ def test_term_matches_are_finditer(text: str, terms: list[str]) -> None:
     pattern = _term_pattern(present)
     found = _term_matches(pattern, present, lower)
     assert [m.span() for m in found] == [m.span() for m in pattern.finditer(lower)]
+
+
+def _terms_reference(text: str) -> list[tuple[str, int, int]]:
+    """KP603's negative-prompt terms as first written (every item through both patterns)."""
+    from kling_prompt.linter.checks.negative import _LEAD, _NEGATED_TERM, _TERM, _TOO_GENERIC
+
+    terms: list[tuple[str, int, int]] = []
+    for m in _TERM.finditer(text):
+        raw = m.group()
+        lead = _LEAD.match(raw.strip())
+        offset = len(raw) - len(raw.lstrip()) + (lead.end() if lead else 0)
+        term = raw.strip()[lead.end() if lead else 0 :].strip(" .")
+        if _NEGATED_TERM.match(term):
+            continue
+        if len(term) < 3 or term.lower() in _TOO_GENERIC or len(term.split()) > 4:
+            continue
+        start = m.start() + offset
+        terms.append((term.lower(), start, start + len(term)))
+    return terms
+
+
+_NEGATIVE_PIECES = st.sampled_from(
+    [
+        "and", "AND", "Or", "the", "The", "a", "An", "any", "ANY", "no", "No", "not", "don't",
+        "do not", "Do Not", "without", "wıthout", "WİTHOUT", "avoid", "Avoid", "never", "blur",
+        "text", "low quality", "watermark", "extra limbs", "İ", "ſ", "K", ",", ", ", ";", "\n",
+        " ", "  ", ".", " .", "nobody", "anything", "object", "too many words in one item here",
+    ]
+)  # fmt: skip
+
+
+@_SETTINGS
+@given(text=st.one_of(st.lists(_NEGATIVE_PIECES, max_size=20).map("".join), st.text(max_size=60)))
+def test_negative_terms_are_the_reference(text: str) -> None:
+    from kling_prompt.linter.checks.negative import _terms
+
+    assert _terms(Analysis(text)) == _terms_reference(text)

@@ -190,7 +190,7 @@ def has_digit(text: str) -> bool:
         or "9" in text
     ):
         return True
-    return _other_digit(text)
+    return not text.isascii() and _other_digit(text)
 
 
 def digit_runs(text: str) -> list[tuple[int, int]]:

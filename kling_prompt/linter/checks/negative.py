@@ -303,17 +303,24 @@ def negative_conflicts_prompt(ctx: Context, meta: RuleMeta) -> Iterator[Diagnost
 def _terms(neg: Analysis) -> list[tuple[str, int, int]]:
     """The terms of a negative prompt: ``(lowercase term, start, end)``."""
     terms: list[tuple[str, int, int]] = []
+    # The patterns only run on items whose first letter can start them: a lead word starts with
+    # a, o or t, a negation with n, d, w or a (and case folding adds no other letter for these).
     for m in _TERM.finditer(neg.text):
         raw = m.group()
-        lead = _LEAD.match(raw.strip())
-        offset = len(raw) - len(raw.lstrip()) + (lead.end() if lead else 0)
-        term = raw.strip()[lead.end() if lead else 0 :].strip(" .")
-        if _NEGATED_TERM.match(term):
+        stripped = raw.strip()
+        lead = _LEAD.match(stripped) if stripped[:1] in "aAoOtT" else None
+        cut = lead.end() if lead else 0
+        offset = len(raw) - len(raw.lstrip()) + cut
+        term = stripped[cut:].strip(" .")
+        if term[:1] in "nNdDwWaA" and _NEGATED_TERM.match(term):
             continue  # "no audio": KP601's business, and often a deliberate double negative
-        if len(term) < 3 or term.lower() in _TOO_GENERIC or len(term.split()) > 4:
+        if len(term) < 3:
+            continue
+        lower = term.lower()
+        if lower in _TOO_GENERIC or len(term.split()) > 4:
             continue
         start = m.start() + offset
-        terms.append((term.lower(), start, start + len(term)))
+        terms.append((lower, start, start + len(term)))
     return terms
 
 
