@@ -80,25 +80,44 @@ def _hits_in(a: Analysis, key: str, start: int, end: int) -> list[Any]:
     return [h for h in a.hits_for(key) if start <= h.start and h.end <= end]
 
 
+def _clause_cut(text: str, start: int, end: int) -> int:
+    """Where the last clause break (``.!?`` or newline) in ``text[start:end]`` ends, or ``start``."""
+    cut = max(
+        text.rfind(".", start, end),
+        text.rfind("!", start, end),
+        text.rfind("?", start, end),
+        text.rfind("\n", start, end),
+    )
+    return cut + 1 if cut >= 0 else start
+
+
+def _clause_end(text: str, start: int, end: int) -> int:
+    """Where the first clause break in ``text[start:end]`` is, or ``end``."""
+    first = end
+    for mark in ".!?\n":
+        at = text.find(mark, start, first)
+        if at != -1:
+            first = at
+    return first
+
+
 def _parse_lines(a: Analysis) -> list[Line]:
     text = a.text
     lines: list[Line] = []
     floor = 0
     quotes = a.quotes
+    verbs = a.hits_for("speech.say-verbs")
     for i, q in enumerate(quotes):
         open_at = q.start - 1
-        lead_start = floor
-        for m in _CLAUSE_END.finditer(text, floor, open_at):
-            lead_start = m.end()
+        lead_start = _clause_cut(text, floor, open_at)
         close_at = q.end + 1
         next_open = quotes[i + 1].start - 1 if i + 1 < len(quotes) else len(text)
-        tail_end = min(next_open, close_at + 40)
-        end_match = _CLAUSE_END.search(text, close_at, tail_end)
-        if end_match is not None:
-            tail_end = end_match.start()
+        tail_end = _clause_end(text, close_at, min(next_open, close_at + 40))
         label = q.label if q.label_span is not None and q.label_span[1] > lead_start else None
-        lead_verbs = _hits_in(a, "speech.say-verbs", lead_start, open_at)
-        tail_verbs = _hits_in(a, "speech.say-verbs", close_at, tail_end)
+        lead_verbs = tail_verbs = verbs
+        if verbs:
+            lead_verbs = [h for h in verbs if lead_start <= h.start and h.end <= open_at]
+            tail_verbs = [h for h in verbs if close_at <= h.start and h.end <= tail_end]
         pronoun = label is None and (
             any(_pronoun_before(a, v.start, lead_start) for v in lead_verbs)
             or any(_pronoun_before(a, v.start, close_at) for v in tail_verbs)
@@ -137,6 +156,13 @@ def dialogue(a: Analysis) -> list[Line]:
 
 
 def spoken_lines(a: Analysis) -> list[Line]:
+    """The lines of :func:`dialogue` that are spoken (cached and shared: do not modify)."""
+    if not a.quote_spans:
+        return []
+    return a.memo("kp5.spoken", _spoken_lines)
+
+
+def _spoken_lines(a: Analysis) -> list[Line]:
     return [line for line in dialogue(a) if line.spoken]
 
 
@@ -159,18 +185,41 @@ def audio_state(ctx: Context) -> str | None:
 
     ``None`` also when the endpoint is unknown: rules stay silent rather than guess.
     """
-    caps = getattr(ctx.info, "capabilities", None)
-    if caps is None:
+    info = ctx.info
+    found = _AUDIO_FACTS.get(id(info))
+    if found is None or found[0] is not info:
+        found = _audio_facts(info)
+    _, known, native, field, default_off = found
+    if not known:
         return None
-    if not getattr(caps, "native_audio", False):
+    if not native:
         return "model"
-    field = getattr(caps, "audio_field", None) or "generate_audio"
     value = ctx.arguments.get(field)
     if value is False:
         return "off"
-    if value is None and getattr(caps, "audio_default", None) is False:
+    if value is None and default_off:
         return "default-off"
     return None
+
+
+# Per endpoint facts object: (facts, capabilities known, native audio, audio field, default off).
+# Catalog facts never change, so they are read once per endpoint instead of per rule and prompt.
+_AUDIO_FACTS: dict[int, tuple[object, bool, bool, str, bool]] = {}
+
+
+def _audio_facts(info: object) -> tuple[object, bool, bool, str, bool]:
+    caps = getattr(info, "capabilities", None)
+    found = (
+        info,
+        caps is not None,
+        bool(getattr(caps, "native_audio", False)),
+        getattr(caps, "audio_field", None) or "generate_audio",
+        getattr(caps, "audio_default", None) is False,
+    )
+    if len(_AUDIO_FACTS) > 256:
+        _AUDIO_FACTS.clear()
+    _AUDIO_FACTS[id(info)] = found
+    return found
 
 
 def _duration(ctx: Context, shot: int | None = None) -> float | None:
@@ -193,6 +242,9 @@ def request_seconds(ctx: Context) -> float | None:
     return as_seconds(getattr(caps, "duration_default", None))
 
 
+_SECONDS = lazy(r"\s*(\d+(?:\.\d+)?)\s*s?\s*")
+
+
 def as_seconds(value: Any) -> float | None:
     """A duration field value ("5", 5, "5s") in seconds, or ``None`` when it is not one."""
     if isinstance(value, bool):
@@ -200,7 +252,7 @@ def as_seconds(value: Any) -> float | None:
     if isinstance(value, (int, float)):
         return float(value) if value > 0 else None
     if isinstance(value, str):
-        m = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*s?\s*", value)
+        m = _SECONDS.fullmatch(value)
         if m:
             seconds = float(m.group(1))
             return seconds if seconds > 0 else None
@@ -313,15 +365,18 @@ def unquoted_speech(ctx: Context, meta: RuleMeta) -> Iterator[Diagnostic]:
 _PASSIVE = lazy(r"\b(?:is|are|was|were|be|been|being)\s+$", re.IGNORECASE)
 
 
+_GAP_BREAK = lazy(r"[.!?]|\n\s*\n")
+
+
 def _quoted_near(text: str, quotes: list[tuple[int, int]], start: int, end: int) -> bool:
     for q_open, q_close in quotes:
         if q_open >= end:
             gap = text[end:q_open]
-            return len(gap) <= 160 and not re.search(r"[.!?]|\n\s*\n", gap)
+            return len(gap) <= 160 and not _GAP_BREAK.search(gap)
         if (
             q_close <= start
             and start - q_close <= 40
-            and not re.search(r"[.!?\n]", text[q_close:start])
+            and not _CLAUSE_END.search(text, q_close, start)
         ):
             return True
     return False
@@ -461,19 +516,23 @@ def shouted_caps(ctx: Context, meta: RuleMeta) -> Iterator[Diagnostic]:
         lines = spoken_lines(a)
         if not lines:
             continue
-        acronyms = {(h.start, h.end) for h in a.hits_for("acronyms")}
+        acronyms: set[tuple[int, int]] | None = None
         for line in lines:
             q = line.quote
-            if not any(c.isupper() for c in q.text):
+            # Capital words first: cheaper than guessing the language, and rarer.
+            words = list(_CAPS_WORD.finditer(a.text, q.start, q.end))
+            if not words:
                 continue
-            if line_language(a, line) not in (None, "en"):
-                continue
+            if acronyms is None:
+                acronyms = {(h.start, h.end) for h in a.hits_for("acronyms")}
             words = [
                 m
-                for m in _CAPS_WORD.finditer(a.text, q.start, q.end)
+                for m in words
                 if (m.start(), m.end()) not in acronyms and _VOWELS.intersection(m.group())
             ]
             if not words:
+                continue
+            if line_language(a, line) not in (None, "en"):
                 continue
             yield ctx.report(
                 meta,
@@ -493,6 +552,8 @@ _SPOKEN_WORD = lazy(r"[^\W_]+(?:['’][^\W_]+)*")
 
 def spoken_words(text: str) -> float:
     """Spoken length in English-word equivalents: two CJK characters count as one word."""
+    if text.isascii():  # no CJK characters
+        return float(len(_SPOKEN_WORD.findall(text)))
     cjk = len(_CJK.findall(text))
     if cjk:
         text = _CJK.sub(" ", text)
@@ -622,7 +683,7 @@ def generic_sound(ctx: Context, meta: RuleMeta) -> Iterator[Diagnostic]:
                 continue
             if _SOURCE_AFTER.match(a.text, hit.end):
                 continue
-            if a.text[: hit.start].rstrip().endswith(('"', "”", "'", "’")):
+            if _after_quote(a.text, hit.start):
                 continue  # '"shh-shh" sound': the quote is the sound
             if _described_before(a.text, hit.start):
                 continue
@@ -647,6 +708,13 @@ def _described_before(text: str, pos: int) -> bool:
             continue
         return word not in _FUNCTION_WORDS
     return False
+
+
+def _after_quote(text: str, pos: int) -> bool:
+    """Whether the last non-space character before ``pos`` closes a quote."""
+    while pos > 0 and text[pos - 1].isspace():
+        pos -= 1
+    return pos > 0 and text[pos - 1] in "\"”'’"
 
 
 def _in_label(text: str, pos: int) -> bool:

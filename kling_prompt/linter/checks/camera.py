@@ -18,6 +18,8 @@ def too_many_camera_moves(ctx: Context, meta: RuleMeta) -> Iterator[Diagnostic]:
     """More than ``max`` distinct camera moves in one shot."""
     maximum = int(ctx.option(meta, "max", 2))
     for a in ctx.texts(meta):
+        if len(a.hits_for("camera")) <= maximum:
+            continue  # moves are camera hits: too few to be too many
         moves = [h for h in camera_moves(a) if not a.in_quote(h.start)]
         if len(moves) <= maximum:
             continue
@@ -91,9 +93,11 @@ def ambiguous_camera(ctx: Context, meta: RuleMeta) -> Iterator[Diagnostic]:
         for hit in a.hits_for("camera-ambiguous"):
             if a.in_quote(hit.start) or any(k == "camera.operator" for k in hit.keys):
                 continue
-            sentence = max((s for s, _ in a.sentences if s <= hit.start), default=0)
-            if any(sentence <= o.start < hit.start for o in a.hits_for("camera.operator")):
-                continue
+            operators = [o.start for o in a.hits_for("camera.operator") if o.start < hit.start]
+            if operators:  # one in this sentence names the camera
+                sentence = max((s for s, _ in a.sentences if s <= hit.start), default=0)
+                if any(sentence <= start for start in operators):
+                    continue
             words = _TOKENS.findall(a.lower[clause_start(a, hit.start) : hit.start])
             if any(w not in _FILLER for w in words):
                 continue  # "she moves closer": a subject is named

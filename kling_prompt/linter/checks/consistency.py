@@ -6,15 +6,16 @@ own; time marks and shot counts written in the text must agree with the request'
 
 from __future__ import annotations
 
+import itertools
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from kling_prompt.linter.checks.audio import as_seconds, request_seconds
 from kling_prompt.linter.diagnostic import Diagnostic
-from kling_prompt.linter.lazyre import lazy
+from kling_prompt.linter.lazyre import LazyPattern, lazy
 from kling_prompt.linter.rules import Context, RuleMeta, check
-from kling_prompt.linter.text import Analysis
+from kling_prompt.linter.text import TIME_MARK, Analysis
 
 # -- KP802 ---------------------------------------------------------------------------------------
 
@@ -143,10 +144,198 @@ _DECADE = lazy(r"\d0s\b", re.IGNORECASE)
 _DIGIT = lazy(r"\d")
 
 
+# -- digits and time marks, found with substring searches ----------------------------------------
+#
+# A pattern scan costs about 15 ns a character (a long prompt: ~90 us) while ``str.find`` and
+# ``in`` run at memory speed, and most prompts hold no digit at all. The helpers below answer
+# exactly what the ``\d`` patterns would, through the ASCII digits, and fall back to the pattern
+# when a text holds a digit of another script.
+
+_ASCII_BYTES = bytes(range(128))
+_DIGITS = lazy(r"\d+")
+_S_AFTER_DIGIT = lazy(r"\s*s\b")  # the rest of Analysis.time_marks' prefilter ``\d\s*s\b``
+# Lengths of the words a time mark opens with (text.TIME_MARK): at/by/in, from, after/until,
+# around/within.
+_OPENER_LENGTHS = (2, 4, 5, 6)
+_OPENERS = frozenset(("at", "after", "by", "until", "around", "from", "within", "in"))
+
+
+def _non_ascii(text: str) -> str:
+    """The non-ASCII characters of ``text``, in order (C speed: UTF-8 without the ASCII bytes)."""
+    raw = text.encode("utf-8", "surrogatepass").translate(None, _ASCII_BYTES)
+    return raw.decode("utf-8", "surrogatepass")
+
+
+def _other_digit(text: str) -> bool:
+    """Whether ``text`` holds a decimal digit outside ASCII (Arabic-Indic, fullwidth, ...)."""
+    return not text.isascii() and _DIGIT.search(_non_ascii(text)) is not None
+
+
+def has_digit(text: str) -> bool:
+    """Whether ``text`` holds a decimal digit (what ``\\d`` matches, Unicode digits included).
+
+    Lowercasing keeps digits, so a field's ``lower`` (or ``Context.lower_text``, all fields)
+    answers the same.
+    """
+    if (
+        "0" in text
+        or "1" in text
+        or "2" in text
+        or "3" in text
+        or "4" in text
+        or "5" in text
+        or "6" in text
+        or "7" in text
+        or "8" in text
+        or "9" in text
+    ):
+        return True
+    return not text.isascii() and _other_digit(text)
+
+
+def digit_runs(text: str) -> list[tuple[int, int]]:
+    """Spans of the maximal runs of decimal digits, in order (what ``\\d+`` finds)."""
+    if _other_digit(text):
+        return [m.span() for m in _DIGITS.finditer(text)]
+    positions: list[int] = []
+    find = text.find
+    for digit in "0123456789":
+        i = find(digit)
+        while i != -1:
+            positions.append(i)
+            i = find(digit, i + 1)
+    if not positions:
+        return []
+    positions.sort()
+    runs: list[tuple[int, int]] = []
+    start = end = positions[0]
+    for i in positions:
+        if i != end:
+            runs.append((start, end))
+            start = i
+        end = i + 1
+    runs.append((start, end))
+    return runs
+
+
+def text_digit_runs(a: Analysis) -> list[tuple[int, int]]:
+    """:func:`digit_runs` of a field's text, computed once per text."""
+    return a.memo("kp.digit-runs", lambda a: digit_runs(a.text))
+
+
+def find_time_marks(a: Analysis) -> list[tuple[float, int, int]]:
+    """Exactly :attr:`Analysis.time_marks`, without scanning the whole text with ``TIME_MARK``.
+
+    A mark is "<opener> [the] [first] <digits> ... s": its digits follow whitespace, and its
+    opener ends one, two or three words before them. So ``TIME_MARK`` is tried only where an
+    opener could start before a run of digits that follows whitespace; taken in text order,
+    skipping starts inside the previous match, that is what ``finditer`` returns.
+    """
+    return a.memo("kp8.time-marks", _find_time_marks)
+
+
+def _find_time_marks(a: Analysis) -> list[tuple[float, int, int]]:
+    text, lower = a.text, a.lower
+    if len(lower) != len(text):
+        return a.time_marks  # lowercasing changed offsets (rare): let the analysis scan
+    runs = text_digit_runs(a)
+    starts: set[int] = set()
+    for run_start, _ in runs:
+        if run_start > 0 and text[run_start - 1].isspace():
+            _opener_starts(text, run_start, starts)
+    if not starts:
+        return []
+    # Analysis.time_marks only scans texts with "sec" or a digit followed by an "s".
+    if "sec" not in lower and not any(_S_AFTER_DIGIT.match(lower, end) for _, end in runs):
+        return []
+    marks: list[tuple[float, int, int]] = []
+    last_end = 0
+    for start in sorted(starts):
+        if start < last_end:
+            continue
+        m = TIME_MARK.match(text, start)
+        if m is not None:
+            marks.append((float(m.group(1)), m.start(), m.end()))
+            last_end = m.end()
+    return marks
+
+
+def _opener_starts(text: str, pos: int, starts: set[int]) -> None:
+    """Where an opener may start for digits at ``pos``: it ends the word before them, or the
+    word before "the" / "first" (so, one of the three words before ``pos``).
+
+    Only the last six characters of a word can hold an opener, and an ASCII word's lowercase
+    tells what it is; other words (a dotless i folds to i) are left to the pattern.
+    """
+    for _ in range(3):
+        word_end = pos
+        while word_end > 0 and text[word_end - 1].isspace():
+            word_end -= 1
+        if word_end == pos or word_end == 0:
+            return  # an opener needs whitespace after it and a word before that
+        word_start = word_end
+        while word_start > word_end - 7 and word_start > 0 and not text[word_start - 1].isspace():
+            word_start -= 1
+        word = text[word_start:word_end]
+        ascii_word = word.isascii()
+        for length in _OPENER_LENGTHS:
+            if len(word) >= length and (not ascii_word or word[-length:].lower() in _OPENERS):
+                starts.add(word_end - length)
+        whole = word_start == 0 or text[word_start - 1].isspace()
+        if not whole or (ascii_word and word.lower() not in ("the", "first")):
+            return  # not "the" or "first": the opener must end this word
+        pos = word_start
+
+
+def anchored_finditer(
+    pattern: LazyPattern,
+    a: Analysis,
+    anchors: tuple[str, ...],
+    starts: Callable[[str, int], Iterable[int]],
+    variants: str = "",
+) -> list[re.Match[str]]:
+    """``list(pattern.finditer(a.text))`` for a case-insensitive pattern whose every match holds
+    one of ``anchors``, tried only where a match can start.
+
+    Anchors are found with ``str.find`` in the lowercased text; ``starts(text, at)`` gives every
+    position where a match holding the anchor found at ``at`` may start. Taken in text order,
+    skipping those inside the previous match, that is what ``finditer`` returns. ``variants``
+    are the characters other than upper and lower case that the pattern's case folding matches
+    to an anchor's letters (the dotless i, the long s): a text holding one, or whose lowercase
+    has other offsets, is scanned whole.
+    """
+    text, lower = a.text, a.lower
+    if len(lower) != len(text) or (variants and any(ch in text for ch in variants)):
+        return list(pattern.finditer(text))
+    candidates: set[int] = set()
+    for anchor in anchors:
+        at = lower.find(anchor)
+        while at != -1:
+            candidates.update(starts(text, at))
+            at = lower.find(anchor, at + 1)
+    found: list[re.Match[str]] = []
+    last_end = 0
+    for start in sorted(candidates):
+        if start < last_end:
+            continue
+        m = pattern.match(text, start)
+        if m is not None:
+            found.append(m)
+            last_end = m.end()
+    return found
+
+
+def space_before(text: str, pos: int, also: str = "") -> int:
+    """Where the run of whitespace (and characters of ``also``) that ends at ``pos`` starts."""
+    while pos > 0 and (text[pos - 1].isspace() or text[pos - 1] in also):
+        pos -= 1
+    return pos
+
+
 def time_marks(a: Analysis) -> list[tuple[float, int, int, bool]]:
     """Time marks as ``(seconds, start, end, absolute)``; decades ("the 80s") are left out."""
     out: list[tuple[float, int, int, bool]] = []
-    for seconds, start, end in a.time_marks:
+    for seconds, start, end in find_time_marks(a):
         phrase = a.text[start:end]
         lower = phrase.lower()
         if "mark" not in lower and _DECADE.search(phrase) and seconds >= 20:
@@ -166,10 +355,16 @@ _KP804_ORDER = (
 
 
 @check("KP804")
-def time_mark_out_of_range(ctx: Context, meta: RuleMeta) -> Iterator[Diagnostic]:
+def time_mark_out_of_range(ctx: Context, meta: RuleMeta) -> Iterable[Diagnostic]:
     """Time marks past the video's duration, or out of order."""
+    if not has_digit(ctx.lower_text):
+        return ()  # every time mark has a number: most prompts have none
+    return _time_mark_out_of_range(ctx, meta)
+
+
+def _time_mark_out_of_range(ctx: Context, meta: RuleMeta) -> Iterator[Diagnostic]:
     for a in ctx.texts(meta):
-        if _DIGIT.search(a.text) is None:
+        if not has_digit(a.lower):
             continue
         marks = time_marks(a)
         if not marks:
@@ -187,6 +382,9 @@ def time_mark_out_of_range(ctx: Context, meta: RuleMeta) -> Iterator[Diagnostic]
                         seconds=f"{value:g}",
                         duration=f"{seconds:g}",
                     )
+        absolute = [mark[0] for mark in marks if mark[3]]
+        if all(earlier <= later for earlier, later in itertools.pairwise(absolute)):
+            continue  # in time order everywhere, so in every shot: no need to split the text
         for seg_start, seg_end in a.segments():
             previous: tuple[float, int, int, bool] | None = None
             for mark in marks:
@@ -243,6 +441,23 @@ _DURATION_NOTE = lazy(
     r"\(?\s*duration\s*[:=]?\s*(\d+(?:\.\d+)?)\s*(?:s|secs?|seconds?)\b\s*\)?", re.IGNORECASE
 )
 
+
+def _shot_count_starts(text: str, at: int) -> range:
+    """A shot count ends one to five characters (a number word or two digits) before the
+    whitespace or hyphens in front of "shot"."""
+    end = space_before(text, at, "-")
+    return range(max(0, end - 5), end)
+
+
+def _duration_note_starts(text: str, at: int) -> range:
+    """A duration note starts at "duration", in the whitespace before it, or at an opening
+    parenthesis right before that whitespace."""
+    start = space_before(text, at)
+    if start > 0 and text[start - 1] == "(":
+        start -= 1
+    return range(start, at + 1)
+
+
 _KP805_LABEL = (
     "The text labels 'Shot {number}' but multi_prompt has {count} shot(s); the extra shot will "
     "not exist. Make the labels match the multi_prompt entries, or add the missing shot."
@@ -268,7 +483,7 @@ def shot_count_mismatch(ctx: Context, meta: RuleMeta) -> Iterator[Diagnostic]:
 def _count_notes(ctx: Context, meta: RuleMeta, a: Analysis, count: int) -> Iterator[Diagnostic]:
     if "shot" not in a.lower:
         return
-    for m in _SHOT_COUNT.finditer(a.text):
+    for m in anchored_finditer(_SHOT_COUNT, a, ("shot",), _shot_count_starts, "ſ"):
         if a.in_quote(m.start()):
             continue
         word = m.group(1).lower()
@@ -291,9 +506,6 @@ def _count_notes(ctx: Context, meta: RuleMeta, a: Analysis, count: int) -> Itera
 
 
 def _duration_notes(ctx: Context, meta: RuleMeta, a: Analysis) -> Iterator[Diagnostic]:
-    notes = [m for m in _DURATION_NOTE.finditer(a.text) if not a.in_quote(m.start())]
-    if not notes:
-        return
     if a.shot_index is not None:
         shot = _shot_entry(ctx, a.shot_index)
         expected = as_seconds(shot.get("duration")) if shot is not None else None
@@ -302,6 +514,13 @@ def _duration_notes(ctx: Context, meta: RuleMeta, a: Analysis) -> Iterator[Diagn
         expected = request_seconds(ctx)
         target = "request's duration"
     if expected is None:
+        return
+    notes = [
+        m
+        for m in anchored_finditer(_DURATION_NOTE, a, ("duration",), _duration_note_starts, "ıİ")
+        if not a.in_quote(m.start())
+    ]
+    if not notes:
         return
     stated = sum(float(m.group(1)) for m in notes)
     if abs(stated - expected) < 1e-9:

@@ -6,8 +6,14 @@ These are info-level: the prompt is valid, but the model is known to get these t
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 
+from kling_prompt.linter.checks.consistency import (
+    anchored_finditer,
+    has_digit,
+    space_before,
+    text_digit_runs,
+)
 from kling_prompt.linter.diagnostic import Diagnostic
 from kling_prompt.linter.lazyre import lazy
 from kling_prompt.linter.rules import Context, RuleMeta, check
@@ -39,7 +45,6 @@ _IRREGULAR_PLURALS = frozenset(
 )
 
 
-_DIGITS = lazy(r"\d+")
 _NOT_A_COUNT_AFTER = lazy(r"[\w%:/×-]|[.,]\d")
 _NEXT_WORD = lazy(r"\s+([^\W\d_][\w'’-]*)|\s*([.!?;:,(\[\"“])")
 
@@ -51,8 +56,19 @@ def _plural(word: str) -> bool:
 
 
 @check("KP901")
-def exact_count(ctx: Context, meta: RuleMeta) -> Iterator[Diagnostic]:
+def exact_count(ctx: Context, meta: RuleMeta) -> Iterable[Diagnostic]:
     """Four or more counted objects: the model does not keep exact numbers."""
+    # A count is digits or a number word of the lexicon; most prompts have neither.
+    if not has_digit(ctx.lower_text):
+        for a in ctx.texts(meta):
+            if a.hits_for("counting.numbers"):
+                break
+        else:
+            return ()
+    return _exact_count(ctx, meta)
+
+
+def _exact_count(ctx: Context, meta: RuleMeta) -> Iterator[Diagnostic]:
     minimum = int(ctx.option(meta, "min", 4))
     for a in ctx.texts(meta):
         candidates = _candidates(a, minimum)
@@ -87,13 +103,13 @@ def _candidates(a: Analysis, minimum: int = 0) -> list[tuple[int, int, int]]:
         (_NUMBER_WORDS[h.phrase.rsplit(" ", 1)[-1]], h.start, h.end)
         for h in a.hits_for("counting.numbers")
     ]
-    text = a.text
-    if _DIGITS.search(text) is not None:
-        for m in _DIGITS.finditer(text):
-            start, end = m.span()
+    runs = text_digit_runs(a)
+    if runs:
+        text = a.text
+        for start, end in runs:
             if end - start > 3 or (start > 0 and text[start - 1] in "-.,:#$£€_"):
                 continue
-            value = int(m.group())
+            value = int(text[start:end])
             if value < minimum or _NOT_A_COUNT_AFTER.match(text, end):
                 continue
             out.append((value, start, end))
@@ -193,6 +209,16 @@ _FPS = lazy(
 )
 
 
+def _fps_starts(text: str, at: int) -> list[int]:
+    """A frame rate's number is the run of digits and commas before the whitespace in front of
+    "fps" / "frame"; it starts at one of those digits."""
+    end = space_before(text, at)
+    start = end
+    while start > 0 and (text[start - 1].isdecimal() or text[start - 1] == ","):
+        start -= 1
+    return [i for i in range(start, end) if text[i].isdecimal()]
+
+
 @check("KP904")
 def extreme_frame_rate(ctx: Context, meta: RuleMeta) -> Iterator[Diagnostic]:
     """Frame rates or slow-motion factors the model cannot produce."""
@@ -203,7 +229,7 @@ def extreme_frame_rate(ctx: Context, meta: RuleMeta) -> Iterator[Diagnostic]:
             if not a.in_quote(hit.start):
                 spans.append((hit.start, hit.end))
         if "fps" in a.lower or "frames" in a.lower:
-            for m in _FPS.finditer(a.text):
+            for m in anchored_finditer(_FPS, a, ("fps", "frame"), _fps_starts, "ſ"):
                 if float(m.group(1).replace(",", "")) > max_fps and not a.in_quote(m.start()):
                     spans.append(m.span())
         spans.sort()

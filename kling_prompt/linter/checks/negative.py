@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 
 from kling_prompt.linter.diagnostic import Diagnostic, Edit, Fix
 from kling_prompt.linter.lazyre import lazy
@@ -216,7 +217,8 @@ def _move_fix(a: Analysis, start: int, end: int, noun: str, negative: object) ->
     cut_start, cut_end = start, end
     head = text[:start].rstrip()
     for joint in (" with", " and", " or"):
-        if head.lower().endswith(joint):
+        # Only ASCII letters lowercase to these, so the head's last characters decide.
+        if head[-len(joint) :].lower() == joint:
             cut_start = len(head) - len(joint)
             break
     else:
@@ -281,7 +283,7 @@ def negative_conflicts_prompt(ctx: Context, meta: RuleMeta) -> Iterator[Diagnost
     pattern = _term_pattern(present)
     reported: set[str] = set()
     for a in texts:
-        for m in pattern.finditer(a.lower):
+        for m in _term_matches(pattern, present, a.lower):
             term = m.group(1)
             if term in reported or a.in_quote(m.start()) or _negated(a, m.start()):
                 continue
@@ -301,17 +303,24 @@ def negative_conflicts_prompt(ctx: Context, meta: RuleMeta) -> Iterator[Diagnost
 def _terms(neg: Analysis) -> list[tuple[str, int, int]]:
     """The terms of a negative prompt: ``(lowercase term, start, end)``."""
     terms: list[tuple[str, int, int]] = []
+    # The patterns only run on items whose first letter can start them: a lead word starts with
+    # a, o or t, a negation with n, d, w or a (and case folding adds no other letter for these).
     for m in _TERM.finditer(neg.text):
         raw = m.group()
-        lead = _LEAD.match(raw.strip())
-        offset = len(raw) - len(raw.lstrip()) + (lead.end() if lead else 0)
-        term = raw.strip()[lead.end() if lead else 0 :].strip(" .")
-        if _NEGATED_TERM.match(term):
+        stripped = raw.strip()
+        lead = _LEAD.match(stripped) if stripped[:1] in "aAoOtT" else None
+        cut = lead.end() if lead else 0
+        offset = len(raw) - len(raw.lstrip()) + cut
+        term = stripped[cut:].strip(" .")
+        if term[:1] in "nNdDwWaA" and _NEGATED_TERM.match(term):
             continue  # "no audio": KP601's business, and often a deliberate double negative
-        if len(term) < 3 or term.lower() in _TOO_GENERIC or len(term.split()) > 4:
+        if len(term) < 3:
+            continue
+        lower = term.lower()
+        if lower in _TOO_GENERIC or len(term.split()) > 4:
             continue
         start = m.start() + offset
-        terms.append((term.lower(), start, start + len(term)))
+        terms.append((lower, start, start + len(term)))
     return terms
 
 
@@ -320,6 +329,33 @@ def _term_pattern(terms: tuple[str, ...]) -> re.Pattern[str]:
     return re.compile(
         r"(?<![\w-])(" + "|".join(re.escape(t) for t in terms) + r")(?:s|es)?(?![\w-])"
     )
+
+
+def _term_matches(
+    pattern: re.Pattern[str], terms: tuple[str, ...], lower: str
+) -> list[re.Match[str]]:
+    """``list(pattern.finditer(lower))``, trying the pattern only where a term occurs.
+
+    Every match starts with one of the literal terms, so the places ``str.find`` gives, in text
+    order and skipping those inside the previous match, are exactly where ``finditer`` matches;
+    the pattern's leading look-behind would otherwise make it try every position of the text.
+    """
+    starts: set[int] = set()
+    for term in terms:
+        at = lower.find(term)
+        while at != -1:
+            starts.add(at)
+            at = lower.find(term, at + 1)
+    found: list[re.Match[str]] = []
+    last_end = 0
+    for start in sorted(starts):
+        if start < last_end:
+            continue
+        m = pattern.match(lower, start)
+        if m is not None:
+            found.append(m)
+            last_end = m.end()
+    return found
 
 
 def _negated(a: Analysis, pos: int) -> bool:
@@ -331,14 +367,24 @@ def _negated(a: Analysis, pos: int) -> bool:
 # -- KP604 --------------------------------------------------------------------------------------
 
 
+# The message for each (rule message, endpoint default): formatted once, not per prompt.
+_KP604_MESSAGES: dict[tuple[str, str], str] = {}
+
+
 @check("KP604")
-def default_negative(ctx: Context, meta: RuleMeta) -> Iterator[Diagnostic]:
+def default_negative(ctx: Context, meta: RuleMeta) -> Iterable[Diagnostic]:
     """No ``negative_prompt``: the endpoint's default one applies."""
     negative = ctx.arguments.get("negative_prompt")
     if (isinstance(negative, str) and negative.strip()) or ctx.info is None:
-        return
+        return ()
     field = getattr(ctx.info, "fields", {}).get("negative_prompt")
     default = getattr(field, "default", None)
     if not isinstance(default, str) or not default.strip():
-        return
-    yield ctx.report(meta, field="prompt" if "prompt" in ctx.arguments else None, default=default)
+        return ()
+    message = _KP604_MESSAGES.get((meta.message, default))
+    if message is None:
+        message = meta.message
+        with contextlib.suppress(KeyError, IndexError, ValueError):
+            message = message.format(default=default)
+        _KP604_MESSAGES[meta.message, default] = message
+    return [ctx.report(meta, message, field="prompt" if "prompt" in ctx.arguments else None)]
