@@ -103,15 +103,15 @@ def compile_lexicons(lexicons: Mapping[str, Mapping[str, Any]]) -> dict[str, Any
     words = [p for p in merged if p[:1].isalnum() or p[:1] == "_"]
     others = [p for p in merged if not (p[:1].isalnum() or p[:1] == "_")]
     # A phrase right after "@" or "+" belongs to a token (@Element1, ++term++): not a hit.
-    # One capturing group: ``split`` then returns the matches between the texts around them,
-    # from which every span follows by adding up lengths (no match objects at all).
-    # The lookbehind and the lookahead over the first characters reject a position with one
-    # test each, before the trie's root alternatives are tried one by one.
-    firsts = "".join(sorted({p[0] for p in words}))
+    # ``split`` on two groups returns, for each match, the text before it, the character
+    # before the phrase and the phrase: every span follows by adding up lengths (no match
+    # objects at all). The pattern starts with a character class, which lets the regex engine
+    # skip over letters in C; the lookbehind then requires a real word boundary. The text is
+    # scanned with a space in front, so a phrase can start the text.
     pattern = (
-        r"((?<![\w@+])(?=[" + re.escape(firsts) + "])" + trie_body(words) + r"(?![\w]))"
+        r"([^a-z0-9_@+])(?<=[^\w@+])(" + trie_body(words) + r")(?![\w])"
         if words
-        else r"((?!x)x)"
+        else r"((?!x)x)((?!x)x)"
     )
     extra = r"(?<![\w@+])" + trie_body(others) + r"(?![\w])" if others else None
     return {
@@ -156,7 +156,7 @@ def regex_program(pattern: str) -> dict[str, Any] | None:
 def load_regex(pattern: str, program: Mapping[str, Any] | None) -> re.Pattern[str]:
     """Rebuild a pattern from its cached program, or compile it when the cache does not fit."""
     groups = program.get("groups") if program else None
-    if program and program.get("tag") == _runtime_tag() and groups in (1, 2):
+    if program and program.get("tag") == _runtime_tag() and isinstance(groups, int) and groups >= 1:
         try:
             import _sre
 
@@ -193,8 +193,8 @@ def trie_body(phrases: Iterable[str]) -> str:
             if len(alternatives) == 1 and not optional
             else "(?:" + "|".join(alternatives) + ")"
         )
-        if optional:
-            body = body + "?" if body.startswith("(?:") else "(?:" + body + ")?"
+        if optional:  # an empty last alternative: the longer phrase first, without a repeat
+            body = "(?:" + "|".join(alternatives) + "|)"
         return body
 
     return build(trie)
@@ -224,16 +224,17 @@ class Matcher:
         self._extra: re.Pattern[str] | None = None
 
     def split(self, lower: str) -> list[str]:
-        """``lower`` cut at the word-led phrase matches: text, match, text, match, ..., text.
-
-        The matches are ``parts[1::2]`` (not yet normalized: ``slow-mo`` stands for
-        ``slow mo``); their spans follow from the lengths of the parts before them.
+        """The text cut at the word-led phrase matches, in threes: text, the character before
+        the phrase, the phrase, ..., text. The text has a space in front (so the first part
+        starts one character early); the matches are ``parts[2::3]``, not yet normalized
+        (``slow-mo`` stands for ``slow mo``), and their spans follow from the lengths of the
+        parts before them.
         """
-        return self._pattern.split(lower)
+        return self._pattern.split(" " + lower)
 
     def scan(self, lower: str) -> list[str]:
         """The text of every match of the word-led phrases, in order (not yet normalized)."""
-        return self._pattern.findall(lower)
+        return self.split(lower)[2::3]
 
     def phrase_of(self, raw: str) -> str | None:
         """The lexicon phrase a matched text stands for (``slow-mo`` is ``slow mo``)."""
@@ -257,13 +258,14 @@ class Matcher:
         """Every hit with its span, in text order. ``parts`` is :meth:`split` of ``lower`` when
         the caller has it already."""
         if parts is None:
-            parts = self._pattern.split(lower)
+            parts = self.split(lower)
         hits: list[Hit] = []
         keys = self._keys
         replacements = self._replacements
         if len(parts) > 1:
-            offsets = list(accumulate(map(len, parts)))
-            for i in range(1, len(parts), 2):
+            # Offsets in the text with the leading space: one more than in ``lower``.
+            offsets = list(accumulate(map(len, parts), initial=-1))
+            for i in range(2, len(parts), 3):
                 phrase = parts[i]
                 found = keys.get(phrase)
                 if found is None:
@@ -272,7 +274,7 @@ class Matcher:
                     if found is None:
                         continue
                 hits.append(
-                    Hit(offsets[i - 1], offsets[i], phrase, found, replacements.get(phrase))
+                    Hit(offsets[i], offsets[i + 1], phrase, found, replacements.get(phrase))
                 )
         extra = self._extra_matches(lower)
         if extra:

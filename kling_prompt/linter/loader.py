@@ -61,7 +61,7 @@ KINDS = {
     "metric",
     "pattern",
 }
-_FORMAT = 8
+_FORMAT = 9
 
 
 def cache_dir() -> str | None:

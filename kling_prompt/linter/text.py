@@ -191,7 +191,7 @@ class Analysis:
         value = self._cache.get("parts")
         if value is None:
             value = self._cache["parts"] = (
-                self.matcher.split(self.lower) if self.matcher is not None else [self.lower]
+                self.matcher.split(self.lower) if self.matcher is not None else [" " + self.lower]
             )
         return value
 
@@ -204,7 +204,7 @@ class Analysis:
         """
         value = self._cache.get("matched")
         if value is None:
-            value = self.parts[1::2]
+            value = self.parts[2::3]
             if self.matcher is not None:
                 extra = self.matcher.extra_scan(self.lower)
                 if extra:

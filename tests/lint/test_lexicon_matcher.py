@@ -19,11 +19,12 @@ _PHRASES = sorted(_MATCHER._keys)[::7]  # a spread of real phrases, words and pu
 def _reference(matcher: Matcher, lower: str) -> list[tuple[int, int, str]]:
     """Spans from match objects: the regex engine's own answer."""
     out = []
-    extra = re.compile(matcher._extra_source) if matcher._extra_source else None
-    for pattern in (matcher._pattern, extra):
-        if pattern is None:
-            continue
-        for m in pattern.finditer(lower):
+    for m in matcher._pattern.finditer(" " + lower):  # the phrase is group 2; text shifted by 1
+        phrase = matcher.phrase_of(m.group(2))
+        if phrase is not None:
+            out.append((m.start(2) - 1, m.end(2) - 1, phrase))
+    if matcher._extra_source:
+        for m in re.finditer(matcher._extra_source, lower):
             phrase = matcher.phrase_of(m.group())
             if phrase is not None:
                 out.append((m.start(), m.end(), phrase))
