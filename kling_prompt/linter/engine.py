@@ -128,7 +128,7 @@ class Linter:
         found = self._plans.get(id(rules))
         if found is not None and found[0] is rules:
             return found[1]
-        plan = Plan(rules, gates=self.gates)
+        plan = Plan(rules, gates=self.gates, matcher=self.matcher)
         self._plans[id(rules)] = (rules, plan)
         return plan
 

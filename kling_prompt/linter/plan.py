@@ -15,9 +15,12 @@ condition per kind fall back to calling :meth:`Gate.open`.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import reduce
+from operator import or_
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from kling_prompt.linter.lexicon import Matcher
     from kling_prompt.linter.rules import Context, Gate, Rule, RuleMeta
 
 # A clause: (keys, text, arguments, endpoint); ``None`` or empty means no condition of that kind.
@@ -55,6 +58,7 @@ class Plan:
     __slots__ = (
         "_chunks",
         "_phrase_bits",
+        "_picked",
         "all",
         "arg_bits",
         "arg_names",
@@ -69,12 +73,14 @@ class Plan:
         "text_bits",
     )
 
-    def __init__(self, rules: Sequence[Rule], *, gates: bool = True) -> None:
+    def __init__(
+        self, rules: Sequence[Rule], *, gates: bool = True, matcher: Matcher | None = None
+    ) -> None:
         self.checks: list[tuple[Any, RuleMeta]] = [
             (r.fn if r.fn is not None else _runner(r), r.meta) for r in rules
         ]
         self.owner: list[int] = []  # clause bit -> index of its rule in ``checks``
-        self.fallback: dict[int, Gate] = {}  # rule index -> gate checked by calling it
+        self.fallback: dict[int, Gate] = {}  # id of a rule's meta -> gate checked by calling it
         self.key_bits: dict[str, int] = {}
         self.text_bits: dict[str, int] = {}
         self.arg_bits: dict[str, int] = {}
@@ -85,7 +91,7 @@ class Plan:
             clauses = _clauses(gate) if gate is not None else [(frozenset(), (), (), False)]
             if clauses is None:
                 assert gate is not None
-                self.fallback[index] = gate
+                self.fallback[id(rule.meta)] = gate
                 clauses = [(frozenset(), (), (), False)]
             for keys, text, arguments, endpoint in clauses:
                 bit = 1 << len(self.owner)
@@ -107,7 +113,8 @@ class Plan:
             free_arg,
             free_ep,
         )
-        self._phrase_bits: dict[str, int] = {}
+        self._phrase_bits = _PhraseBits(self.key_bits, matcher)
+        self._picked: dict[int, list[tuple[Any, RuleMeta]]] = {}
         self.arg_names = frozenset(self.arg_bits)
         # The selected clauses are read a byte at a time: each byte value maps to the rules of
         # its set bits (filled in on first sight, so a short run builds only what it meets).
@@ -120,28 +127,13 @@ class Plan:
         return tuple(owner[shift + i] for i in range(8) if byte >> i & 1)
 
     def _key_mask(self, ctx: Context) -> int:
+        lookup = self._phrase_bits.__getitem__  # computes and remembers on a miss
         mask = 0
-        phrase_bits = self._phrase_bits
         for a in ctx.analyses:
-            for raw in a.matched:
-                bits = phrase_bits.get(raw)
-                if bits is None:
-                    bits = self._bits_of(ctx, raw)
-                mask |= bits
+            matched = a.matched
+            if matched:
+                mask |= reduce(or_, map(lookup, matched))
         return mask
-
-    def _bits_of(self, ctx: Context, raw: str) -> int:
-        """The clauses a matched text satisfies, through the keys of its phrase."""
-        bits = 0
-        matcher = ctx.matcher
-        phrase = matcher.phrase_of(raw) if matcher is not None else None
-        if phrase is not None:
-            key_bits = self.key_bits
-            for key in matcher.keys_of(phrase):  # type: ignore[union-attr]
-                bits |= key_bits.get(key, 0)
-        if len(self._phrase_bits) < 50_000:  # matched texts vary only in their separators
-            self._phrase_bits[raw] = bits
-        return bits
 
     def select(self, ctx: Context) -> list[tuple[Any, RuleMeta]]:
         """The ``(check, meta)`` of every rule whose gate is open for this request, in order."""
@@ -163,6 +155,17 @@ class Plan:
             mask &= found | self.free_text
         if self.key_bits and mask & ~self.free_key:
             mask &= self._key_mask(ctx) | self.free_key
+        picked = self._picked.get(mask)
+        if picked is None:
+            picked = self._pick(mask)
+        if self.fallback:
+            fallback = self.fallback
+            return [c for c in picked if (g := fallback.get(id(c[1]))) is None or g.open(ctx)]
+        return picked
+
+    def _pick(self, mask: int) -> list[tuple[Any, RuleMeta]]:
+        """The rules of the clauses in ``mask``, each once, in order (remembered per mask: the
+        masks a run meets are few, as they only say which gates are open)."""
         indices: list[int] = []
         for shift, table in self._chunks:
             byte = (mask >> shift) & 0xFF
@@ -173,13 +176,29 @@ class Plan:
                 indices.extend(found_rules)
         if len(self.owner) != len(self.checks):  # a rule with several clauses: keep it once
             indices = list(dict.fromkeys(indices))
-        checks = self.checks
-        fallback = self.fallback
-        if fallback:
-            return [
-                checks[i] for i in indices if (gate := fallback.get(i)) is None or gate.open(ctx)
-            ]
-        return [checks[i] for i in indices]
+        picked = [self.checks[i] for i in indices]
+        if len(self._picked) < 4096:
+            self._picked[mask] = picked
+        return picked
+
+
+class _PhraseBits(dict[str, int]):
+    """Matched text -> the clause bits its phrase's keys satisfy, filled in on first sight."""
+
+    def __init__(self, key_bits: dict[str, int], matcher: Matcher | None) -> None:
+        super().__init__()
+        self.key_bits = key_bits
+        self.matcher = matcher
+
+    def __missing__(self, raw: str) -> int:
+        bits = 0
+        if self.matcher is not None:
+            key_bits = self.key_bits
+            for key in self.matcher.keys_of_match(raw):
+                bits |= key_bits.get(key, 0)
+        if len(self) < 50_000:  # matched texts differ only in their separators
+            self[raw] = bits
+        return bits
 
 
 def _runner(rule: Rule) -> Any:

@@ -56,6 +56,9 @@ class _Matcher:
     def keys_of(self, phrase: str) -> tuple[str, ...]:
         return self._keys[phrase]
 
+    def keys_of_match(self, raw: str) -> tuple[str, ...]:
+        return self._keys.get(raw, ())
+
 
 class _Ctx:
     def __init__(self, hits: list[Hit], lower: str, arguments: dict[str, Any], info: Any) -> None:
@@ -98,8 +101,10 @@ def test_plan_matches_gate_open(
     ]
     ctx: Any = _Ctx(hits, " ".join(texts), dict.fromkeys(args, 1), object() if known else None)
     expected = [r.meta.code for r in rules if r.meta.when is None or r.meta.when.open(ctx)]
-    chosen = [meta.code for _, meta in Plan(rules).select(ctx)]
+    plan = Plan(rules, matcher=ctx.matcher)
+    chosen = [meta.code for _, meta in plan.select(ctx)]
     assert chosen == expected
+    assert [meta.code for _, meta in plan.select(ctx)] == expected  # again, from its memory
     assert [meta.code for _, meta in Plan(rules, gates=False).select(ctx)] == [
         r.meta.code for r in rules
     ]
