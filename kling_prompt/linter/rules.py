@@ -8,7 +8,6 @@ on, modelled on Vale); structural rules say ``kind: code`` and register a Python
 
 from __future__ import annotations
 
-import contextlib
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
@@ -288,8 +287,11 @@ class Context:
         """Build a diagnostic of ``meta``; ``message`` defaults to the rule's, formatted."""
         text = message if message is not None else meta.message
         if values:
-            with contextlib.suppress(KeyError, IndexError, ValueError):
+            # try/except, not contextlib.suppress: this runs for every diagnostic.
+            try:  # noqa: SIM105
                 text = text.format(**values)
+            except (KeyError, IndexError, ValueError):
+                pass  # a message that names a value the rule did not give stays as written
         return Diagnostic(
             meta.code,
             meta.name,
