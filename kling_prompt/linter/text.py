@@ -125,7 +125,7 @@ class Analysis:
         matcher: Matcher | None = None,
     ) -> None:
         self.text = text
-        self.lower = text.lower()
+        self.lower = lowercase(text)
         self.field = field
         self.kind = kind
         self.shot_index = shot_index
@@ -368,6 +368,16 @@ class Analysis:
             return [(0, len(self.text))]
         bounds = sorted({0, len(self.text), *(start for _, start, _ in labels)})
         return [(bounds[i], bounds[i + 1]) for i in range(len(bounds) - 1)]
+
+
+def lowercase(text: str) -> str:
+    """``text.lower()`` with every offset kept: the few characters whose lowercase is longer
+    ("İ" becomes "i̇") stay as they are, so a span found in the lowercase text is the same span
+    in the original."""
+    lower = text.lower()
+    if len(lower) == len(text):
+        return lower
+    return "".join([c if len(low := c.lower()) != 1 else low for c in text])
 
 
 def tokenize(text: str) -> list[tuple[str, int, int]]:

@@ -62,3 +62,11 @@ def test_tokens_after_at_and_plus_are_not_hits() -> None:
     lower = "@element walk ++walk++ sidewalk walk_ walk"
     assert _spans(matcher.find(lower)) == [(9, 13, "walk"), (38, 42, "walk")]
     assert _spans(matcher.find(lower)) == _reference(matcher, lower)
+
+
+def test_lowercase_keeps_every_offset() -> None:
+    text = "İstanbul at dusk: a red kite flies over the beach. A red kite flies over the beach."
+    a = Analysis(text, matcher=_MATCHER)
+    assert len(a.lower) == len(text)
+    for hit in a.hits:
+        assert text[hit.start : hit.end].lower().replace("-", " ") == hit.phrase

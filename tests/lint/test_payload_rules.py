@@ -357,3 +357,11 @@ def test_length_limits_have_no_built_in_floor() -> None:
     near = prompt[:90]
     (diag,) = codes(linter.lint(Request(None, {"prompt": near}, mode="text-to-video")), "KP102")
     assert diag.start == 70
+
+
+def test_an_integer_beyond_any_float_is_out_of_range_not_a_crash() -> None:
+    endpoint = "fal-ai/kling-video/v2.1/master/text-to-video"
+    for value in (10**400, -(10**400)):
+        found = {d.code for d in lint(endpoint, {"prompt": "a cat", "cfg_scale": value})}
+        assert "KP108" in found
+        assert "KP006" not in found
