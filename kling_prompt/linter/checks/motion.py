@@ -387,12 +387,29 @@ def scenes_in_single_shot(ctx: Context, meta: RuleMeta) -> Iterator[Diagnostic]:
                 meta, field=a.field, start=start, end=end, match=a.text[start:end].strip()
             )
             continue
-        cuts = [h for h in a.hits_for("scene-cuts") if not a.in_quote(h.start)]
+        cuts = [
+            h
+            for h in a.hits_for("scene-cuts")
+            if not a.in_quote(h.start) and not _cut_to_a_sound(a, h)
+        ]
         if cuts:
             hit = cuts[0]
             yield ctx.report(
                 meta, field=a.field, start=hit.start, end=hit.end, match=a.text[hit.start : hit.end]
             )
+
+
+def _cut_to_a_sound(a: Analysis, hit: Hit) -> bool:
+    """ "cuts to a background sound": the audio changes, not the scene (a sound word within a
+    few words after the cut, in the same clause)."""
+    if "audio" not in a.keys:
+        return False
+    for sound in a.hits_for("audio.generic"):
+        if 0 <= sound.start - hit.end <= 24 and not any(
+            c in a.lower[hit.end : sound.start] for c in ".,;:!?"
+        ):
+            return True
+    return False
 
 
 def _two_labels_possible(lower: str) -> bool:
