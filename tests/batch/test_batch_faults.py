@@ -52,7 +52,10 @@ def test_429_storm(sandbox: Sandbox, tmp_path: Path, monkeypatch: pytest.MonkeyP
         k: v for k, v in {"completed": len(completed), "failed": len(failed)}.items() if v
     }
     assert summary.exit_code == (1 if failed else 0)
-    assert stats.requests_by_route["submit"] == 20 + min(40, stats.faults_fired)
+    # every submit either created a job or was answered 429 (an item that failed used all its
+    # attempts on 429s, so the count is not always 20 + faults)
+    assert stats.faults_fired <= 40
+    assert stats.requests_by_route["submit"] == len(completed) + stats.faults_fired
 
 
 def test_dropped_connections_while_polling(
