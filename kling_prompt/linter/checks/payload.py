@@ -413,38 +413,35 @@ def _text_limit(ctx: Context, meta: RuleMeta, name: str) -> int | None:
     return limit if name in info.fields else None
 
 
+def _over_limit(ctx: Context, meta: RuleMeta, name: str) -> list[Diagnostic]:
+    """The text field ``name`` over its character limit: one diagnostic from the limit on."""
+    text = ctx.arguments.get(name)
+    if not isinstance(text, str):
+        return []
+    limit = _text_limit(ctx, meta, name)
+    if limit is None or len(text) <= limit:
+        return []
+    return [ctx.report(meta, field=name, start=limit, end=len(text), value=len(text), limit=limit)]
+
+
 @check("KP101")
 def prompt_too_long(ctx: Context, meta: RuleMeta) -> Iterable[Diagnostic]:
     """fal answers 422 for a prompt over the schema's maxLength."""
-    text = ctx.arguments.get("prompt")
-    if not isinstance(text, str):
-        return ()
-    limit = _text_limit(ctx, meta, "prompt")
-    if limit is not None and len(text) > limit:
-        return [
-            ctx.report(
-                meta, field="prompt", start=limit, end=len(text), value=len(text), limit=limit
-            )
-        ]
-    return ()
+    return _over_limit(ctx, meta, "prompt")
 
 
 @check("KP102")
 def prompt_near_limit(ctx: Context, meta: RuleMeta) -> Iterable[Diagnostic]:
     """A prompt close to the limit goes over it as soon as a template variable grows."""
     text = ctx.arguments.get("prompt")
-    if not isinstance(text, str):
-        return ()
-    return _near_limit(ctx, meta, text)
-
-
-def _near_limit(ctx: Context, meta: RuleMeta, text: str) -> Iterator[Diagnostic]:
-    limit = _text_limit(ctx, meta, "prompt")
-    if limit is None:
-        return
+    limit = _text_limit(ctx, meta, "prompt") if isinstance(text, str) else None
+    if text is None or limit is None:
+        return []
     threshold = limit - int(ctx.option(meta, "margin", 200))
-    if threshold < len(text) <= limit:
-        yield ctx.report(
+    if not threshold < len(text) <= limit:
+        return []
+    return [
+        ctx.report(
             meta,
             field="prompt",
             start=threshold,
@@ -454,27 +451,13 @@ def _near_limit(ctx: Context, meta: RuleMeta, text: str) -> Iterator[Diagnostic]
             threshold=threshold,
             room=limit - len(text),
         )
+    ]
 
 
 @check("KP103")
 def negative_prompt_too_long(ctx: Context, meta: RuleMeta) -> Iterable[Diagnostic]:
     """The negative prompt has the same maxLength as the prompt on every endpoint that has one."""
-    text = ctx.arguments.get("negative_prompt")
-    if not isinstance(text, str):
-        return ()
-    limit = _text_limit(ctx, meta, "negative_prompt")
-    if limit is not None and len(text) > limit:
-        return [
-            ctx.report(
-                meta,
-                field="negative_prompt",
-                start=limit,
-                end=len(text),
-                value=len(text),
-                limit=limit,
-            )
-        ]
-    return ()
+    return _over_limit(ctx, meta, "negative_prompt")
 
 
 # -- KP104, KP105, KP113: multi-shot -------------------------------------------------------------
