@@ -207,7 +207,7 @@ def _start(hit: Hit) -> int:
 class Matcher:
     """Finds every lexicon phrase in a lowercased text in one regex pass.
 
-    :meth:`scan` returns the matched texts only (``findall`` builds no match objects), which is
+    :meth:`split` cuts the text at the matches (no match objects): the matched texts alone are
     all that gating and presence tests need; :meth:`find` turns them into positioned hits.
     """
 
@@ -232,19 +232,12 @@ class Matcher:
         """
         return self._pattern.split(" " + lower)
 
-    def scan(self, lower: str) -> list[str]:
-        """The text of every match of the word-led phrases, in order (not yet normalized)."""
-        return self.split(lower)[2::3]
-
     def phrase_of(self, raw: str) -> str | None:
         """The lexicon phrase a matched text stands for (``slow-mo`` is ``slow mo``)."""
         if raw in self._keys:
             return raw
         phrase = _SEPARATORS.sub(" ", raw)
         return phrase if phrase in self._keys else None
-
-    def keys_of(self, phrase: str) -> tuple[str, ...]:
-        return self._keys[phrase]
 
     def keys_of_match(self, raw: str) -> tuple[str, ...]:
         """The keys of a matched text (empty when it stands for no phrase)."""
@@ -278,15 +271,12 @@ class Matcher:
                 )
         extra = self._extra_matches(lower)
         if extra:
-            for m in extra:
-                phrase = m.group()
-                found = keys.get(phrase)
-                if found is None:
-                    phrase = _SEPARATORS.sub(" ", phrase)
-                    found = keys.get(phrase)
-                    if found is None:
-                        continue
-                hits.append(Hit(m.start(), m.end(), phrase, found, replacements.get(phrase)))
+            for m in extra:  # rare: no need for the inlined lookups above
+                named = self.phrase_of(m.group())
+                if named is not None:
+                    hits.append(
+                        Hit(m.start(), m.end(), named, keys[named], replacements.get(named))
+                    )
             hits.sort(key=_start)
         return hits
 

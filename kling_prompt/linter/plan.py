@@ -56,7 +56,6 @@ class Plan:
     """The rules of one selection and the masks that pick the ones to call for a request."""
 
     __slots__ = (
-        "_chunks",
         "_phrase_bits",
         "_picked",
         "all",
@@ -116,15 +115,6 @@ class Plan:
         self._phrase_bits = _PhraseBits(self.key_bits, matcher)
         self._picked: dict[int, list[tuple[Any, RuleMeta]]] = {}
         self.arg_names = frozenset(self.arg_bits)
-        # The selected clauses are read a byte at a time: each byte value maps to the rules of
-        # its set bits (filled in on first sight, so a short run builds only what it meets).
-        self._chunks: list[tuple[int, dict[int, tuple[int, ...]]]] = [
-            (shift, {}) for shift in range(0, len(self.owner), 8)
-        ]
-
-    def _rules_of(self, shift: int, byte: int) -> tuple[int, ...]:
-        owner = self.owner
-        return tuple(owner[shift + i] for i in range(8) if byte >> i & 1)
 
     def _key_mask(self, ctx: Context) -> int:
         lookup = self._phrase_bits.__getitem__  # computes and remembers on a miss
@@ -166,14 +156,13 @@ class Plan:
     def _pick(self, mask: int) -> list[tuple[Any, RuleMeta]]:
         """The rules of the clauses in ``mask``, each once, in order (remembered per mask: the
         masks a run meets are few, as they only say which gates are open)."""
+        owner = self.owner
         indices: list[int] = []
-        for shift, table in self._chunks:
-            byte = (mask >> shift) & 0xFF
-            if byte:
-                found_rules = table.get(byte)
-                if found_rules is None:
-                    found_rules = table[byte] = self._rules_of(shift, byte)
-                indices.extend(found_rules)
+        rest = mask
+        while rest:
+            low = rest & -rest
+            rest ^= low
+            indices.append(owner[low.bit_length() - 1])
         if len(self.owner) != len(self.checks):  # a rule with several clauses: keep it once
             indices = list(dict.fromkeys(indices))
         picked = [self.checks[i] for i in indices]

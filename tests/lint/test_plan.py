@@ -50,12 +50,6 @@ class _Matcher:
     def __init__(self, hits: list[Hit]) -> None:
         self._keys = {h.phrase: h.keys for h in hits}
 
-    def phrase_of(self, raw: str) -> str | None:
-        return raw if raw in self._keys else None
-
-    def keys_of(self, phrase: str) -> tuple[str, ...]:
-        return self._keys[phrase]
-
     def keys_of_match(self, raw: str) -> tuple[str, ...]:
         return self._keys.get(raw, ())
 
@@ -127,3 +121,13 @@ def test_plan_matches_gate_open_on_the_real_rules() -> None:
         assert chosen == expected, request.arguments
         compared += 1
     assert compared > 300
+
+
+def test_remembered_picks_belong_to_their_own_mask() -> None:
+    rules = [_rule(0, Gate(text=["@"])), _rule(1, Gate(text=["++"]))]
+    plan = Plan(rules)
+    first: Any = _Ctx([], "@", {}, None)
+    nothing: Any = _Ctx([], "plain", {}, None)
+    assert [meta.code for _, meta in plan.select(first)] == ["KP900"]
+    assert plan.select(nothing) == []
+    assert [meta.code for _, meta in plan.select(first)] == ["KP900"]
