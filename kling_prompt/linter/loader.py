@@ -61,6 +61,8 @@ KINDS = {
     "metric",
     "pattern",
 }
+# The conditions a ``when:`` gate may hold (see ``rules.Gate``).
+GATE_FIELDS = frozenset(("keys", "text", "arguments", "endpoint", "check", "unless", "any"))
 _FORMAT = 9
 
 
@@ -240,6 +242,26 @@ def _validate_rule(doc: dict[str, Any], path: Path) -> None:
     kind = doc.get("kind", "code")
     if kind not in KINDS:
         raise ConfigError(f"{path}: kind must be one of {sorted(KINDS)}, not {kind!r}")
+    if doc.get("when") is not None:
+        _validate_gate(doc["when"], path, "when")
+
+
+def _validate_gate(when: Any, path: Path, where: str) -> None:
+    """A ``when:`` gate: a mapping of known conditions, lists where lists belong."""
+    if not isinstance(when, dict):
+        raise ConfigError(f"{path}: {where} must be a mapping of conditions, not {when!r}")
+    unknown = set(when) - GATE_FIELDS
+    if unknown:
+        raise ConfigError(
+            f"{path}: unknown condition(s) {sorted(unknown)} in {where}; "
+            f"allowed: {sorted(GATE_FIELDS)}"
+        )
+    for key in ("keys", "text", "arguments", "check", "unless", "any"):
+        value = when.get(key)
+        if value is not None and not isinstance(value, list):
+            raise ConfigError(f"{path}: {where}.{key} must be a list, not {value!r}")
+    for i, alternative in enumerate(when.get("any") or ()):
+        _validate_gate(alternative, path, f"{where}.any[{i}]")
 
 
 def compile_rules(files: list[Path]) -> dict[str, Any]:

@@ -3,9 +3,11 @@
 Most rules find nothing in most prompts, and their ``when:`` gates say so cheaply. Checking 60
 gates one by one still costs a Python call each; a :class:`Plan` instead folds every gate of a
 selection into bit masks, built once per selection: each gate clause gets a bit, and each fact of
-a request (a lexicon phrase hit, a trigger substring, an argument name, a known endpoint) sets the
-bits of the clauses it satisfies. A request then pays a handful of integer operations plus one
-dictionary lookup per lexicon hit, and only the rules whose bit survives are called.
+a request (a lexicon phrase hit, a trigger substring, an argument name, a known endpoint, a
+shared Python pre-check) sets the bits of the clauses it satisfies, while the lexicon keys of an
+``unless`` clear the bits of the clauses they close. A request then pays a handful of integer
+operations plus one dictionary lookup per lexicon hit, and only the rules whose bit survives are
+called.
 
 The decision is exactly :meth:`Gate.open` for every rule (``tests/lint/test_plan.py`` compares
 them on every rule case and the real corpus). Gates that do not flatten into clauses of one
@@ -14,7 +16,7 @@ condition per kind fall back to calling :meth:`Gate.open`.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from functools import reduce
 from operator import or_
 from typing import TYPE_CHECKING, Any
@@ -23,13 +25,17 @@ if TYPE_CHECKING:
     from kling_prompt.linter.lexicon import Matcher
     from kling_prompt.linter.rules import Context, Gate, Rule, RuleMeta
 
-# A clause: (keys, text, arguments, endpoint); ``None`` or empty means no condition of that kind.
-_Clause = tuple[frozenset[str], tuple[str, ...], tuple[str, ...], bool]
+# A clause: (keys, text, arguments, endpoint, checks, unless); empty means no condition of
+# that kind.
+_Clause = tuple[
+    frozenset[str], tuple[str, ...], tuple[str, ...], bool, tuple[str, ...], frozenset[str]
+]
+_OPEN: _Clause = (frozenset(), (), (), False, (), frozenset())
 
 
 def _clauses(gate: Gate) -> list[_Clause] | None:
     """The gate as an OR of conjunctions with at most one any-of set per kind, or ``None``."""
-    base: _Clause = (gate.keys, gate.text, gate.arguments, gate.endpoint)
+    base: _Clause = (gate.keys, gate.text, gate.arguments, gate.endpoint, gate.checks, gate.unless)
     if not gate.alternatives:
         return [base]
     out: list[_Clause] = []
@@ -47,34 +53,40 @@ def _clauses(gate: Gate) -> list[_Clause] | None:
 
 def _merge(a: _Clause, b: _Clause) -> _Clause | None:
     """Both clauses at once, when no kind carries a condition in both."""
-    if (a[0] and b[0]) or (a[1] and b[1]) or (a[2] and b[2]):
+    if any(a[i] and b[i] for i in (0, 1, 2, 4, 5)):
         return None
-    return (a[0] or b[0], a[1] or b[1], a[2] or b[2], a[3] or b[3])
+    return (a[0] or b[0], a[1] or b[1], a[2] or b[2], a[3] or b[3], a[4] or b[4], a[5] or b[5])
 
 
 class Plan:
     """The rules of one selection and the masks that pick the ones to call for a request."""
 
     __slots__ = (
+        "_kill_bits",
         "_phrase_bits",
         "_picked",
         "all",
         "arg_bits",
         "arg_names",
+        "check_bits",
         "checks",
         "fallback",
         "free_arg",
+        "free_check",
         "free_ep",
         "free_key",
         "free_text",
         "key_bits",
         "owner",
         "text_bits",
+        "unless_any",
     )
 
     def __init__(
         self, rules: Sequence[Rule], *, gates: bool = True, matcher: Matcher | None = None
     ) -> None:
+        from kling_prompt.linter.rules import gate_check_function
+
         self.checks: list[tuple[Any, RuleMeta]] = [
             (r.fn if r.fn is not None else _runner(r), r.meta) for r in rules
         ]
@@ -83,16 +95,19 @@ class Plan:
         self.key_bits: dict[str, int] = {}
         self.text_bits: dict[str, int] = {}
         self.arg_bits: dict[str, int] = {}
+        # Pre-check -> the clauses needing it; a pre-check shared by several rules runs once.
+        self.check_bits: dict[Callable[[Context], bool], int] = {}
+        unless_bits: dict[str, int] = {}  # lexicon key -> the clauses it closes
         # Clauses without a condition of a kind pass that kind whatever the request holds.
-        free_key = free_text = free_arg = free_ep = 0
+        free_key = free_text = free_arg = free_ep = free_check = 0
         for index, rule in enumerate(rules):
             gate = rule.meta.when if gates else None
-            clauses = _clauses(gate) if gate is not None else [(frozenset(), (), (), False)]
+            clauses = _clauses(gate) if gate is not None else [_OPEN]
             if clauses is None:
                 assert gate is not None
                 self.fallback[id(rule.meta)] = gate
-                clauses = [(frozenset(), (), (), False)]
-            for keys, text, arguments, endpoint in clauses:
+                clauses = [_OPEN]
+            for keys, text, arguments, endpoint, checks, unless in clauses:
                 bit = 1 << len(self.owner)
                 self.owner.append(index)
                 for key in keys:
@@ -101,18 +116,27 @@ class Plan:
                     self.text_bits[t] = self.text_bits.get(t, 0) | bit
                 for name in arguments:
                     self.arg_bits[name] = self.arg_bits.get(name, 0) | bit
+                for name in checks:
+                    fn = gate_check_function(name)
+                    self.check_bits[fn] = self.check_bits.get(fn, 0) | bit
+                for key in unless:
+                    unless_bits[key] = unless_bits.get(key, 0) | bit
                 free_key |= 0 if keys else bit
                 free_text |= 0 if text else bit
                 free_arg |= 0 if arguments else bit
                 free_ep |= 0 if endpoint else bit
+                free_check |= 0 if checks else bit
         self.all = (1 << len(self.owner)) - 1
-        self.free_key, self.free_text, self.free_arg, self.free_ep = (
+        self.free_key, self.free_text, self.free_arg, self.free_ep, self.free_check = (
             free_key,
             free_text,
             free_arg,
             free_ep,
+            free_check,
         )
         self._phrase_bits = _PhraseBits(self.key_bits, matcher)
+        self._kill_bits = _PhraseBits(unless_bits, matcher)
+        self.unless_any = reduce(or_, unless_bits.values(), 0)
         self._picked: dict[int, list[tuple[Any, RuleMeta]]] = {}
         self.arg_names = frozenset(self.arg_bits)
 
@@ -124,6 +148,19 @@ class Plan:
             if matched:
                 mask |= reduce(or_, map(lookup, matched))
         return mask
+
+    def _kill_mask(self, ctx: Context) -> int:
+        """The clauses an ``unless`` closes: those whose keys hit in every text field."""
+        lookup = self._kill_bits.__getitem__
+        analyses = ctx.analyses
+        if not analyses:
+            return 0
+        kill = self.unless_any
+        for a in analyses:
+            kill &= reduce(or_, map(lookup, a.matched), 0)
+            if not kill:
+                break
+        return kill
 
     def select(self, ctx: Context) -> list[tuple[Any, RuleMeta]]:
         """The ``(check, meta)`` of every rule whose gate is open for this request, in order."""
@@ -145,6 +182,15 @@ class Plan:
             mask &= found | self.free_text
         if self.key_bits and mask & ~self.free_key:
             mask &= self._key_mask(ctx) | self.free_key
+        if mask & self.unless_any:
+            mask &= ~self._kill_mask(ctx)
+        if self.check_bits and mask & ~self.free_check:
+            # Last: a pre-check runs only when some rule it gates is still wanted.
+            found = 0
+            for fn, bits in self.check_bits.items():
+                if bits & mask and fn(ctx):
+                    found |= bits
+            mask &= found | self.free_check
         picked = self._picked.get(mask)
         if picked is None:
             picked = self._pick(mask)

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from kling_prompt.linter.diagnostic import Diagnostic, Edit, Fix
 from kling_prompt.linter.lazyre import lazy
+from kling_prompt.linter.loader import GATE_FIELDS
 from kling_prompt.linter.text import Analysis
 
 if TYPE_CHECKING:
@@ -37,6 +38,39 @@ def check(code: str) -> Callable[[CheckFn], CheckFn]:
         return fn
 
     return register
+
+
+GateCheckFn = Callable[["Context"], bool]
+_GATE_CHECKS: dict[str, GateCheckFn] = {}
+
+
+def gate_check(name: str) -> Callable[[GateCheckFn], GateCheckFn]:
+    """Register a pre-check that a ``when: {check: [name]}`` gate calls.
+
+    It answers whether the rules gated by it may report on the request: ``False`` must mean
+    that none of them would (a necessary condition, like every gate). The engine calls it at
+    most once per request whatever the number of rules it gates, so one pre-check shared by
+    several rules replaces several calls.
+    """
+
+    def register(fn: GateCheckFn) -> GateCheckFn:
+        if name in _GATE_CHECKS and _GATE_CHECKS[name] is not fn:
+            raise RuntimeError(f"gate check {name!r} registered twice")
+        _GATE_CHECKS[name] = fn
+        return fn
+
+    return register
+
+
+def gate_check_function(name: str) -> GateCheckFn:
+    """The pre-check registered under ``name``."""
+    found = _GATE_CHECKS.get(name)
+    if found is None:
+        code_checks()  # registered by the check modules
+        found = _GATE_CHECKS.get(name)
+    if found is None:
+        raise RuntimeError(f"no gate check named {name!r}; known: {sorted(_GATE_CHECKS)}")
+    return found
 
 
 def code_checks() -> dict[str, CheckFn]:
@@ -101,13 +135,18 @@ class Gate:
     Written as ``when:`` in the rule file: ``keys`` (lexicon keys, any of which must have a hit
     in the request's text), ``text`` (lowercase substrings, any of which must occur),
     ``arguments`` (argument names, any of which must be present), ``endpoint: true`` (the
-    endpoint must be known) and ``any`` (a list of such gates, at least one of which must be
-    open). Kinds of condition combine with AND, entries within one with OR.
+    endpoint must be known), ``check`` (names of Python pre-checks registered with
+    :func:`gate_check`, any of which must say the rule may report), ``unless`` (lexicon keys:
+    the gate closes when every text field has a hit of one of them) and ``any`` (a list of
+    such gates, at least one of which must be open). Kinds of condition combine with AND,
+    entries within one with OR.
     Declarative rules get their ``keys`` from their lexicons automatically. Most rules find
     nothing in most prompts; the gate lets the engine skip them without calling them.
     """
 
-    __slots__ = ("alternatives", "arguments", "endpoint", "keys", "text")
+    __slots__ = ("alternatives", "arguments", "checks", "endpoint", "keys", "text", "unless")
+
+    FIELDS = GATE_FIELDS
 
     def __init__(
         self,
@@ -116,21 +155,34 @@ class Gate:
         arguments: Iterable[str] = (),
         endpoint: bool = False,
         alternatives: Iterable[Gate] = (),
+        *,
+        checks: Iterable[str] = (),
+        unless: Iterable[str] = (),
     ) -> None:
         self.keys = frozenset(keys)
         self.text = tuple(t.lower() for t in text)
         self.arguments = tuple(arguments)
         self.endpoint = endpoint
         self.alternatives = tuple(alternatives)
+        self.checks = tuple(checks)
+        self.unless = frozenset(unless)
 
     @classmethod
-    def parse(cls, when: Mapping[str, Any]) -> Gate:
+    def parse(cls, when: Mapping[str, Any], code: str = "") -> Gate:
+        unknown = set(when) - cls.FIELDS
+        if unknown:
+            raise ValueError(
+                f"rule {code}: unknown gate condition(s) {sorted(unknown)} in 'when'; "
+                f"allowed: {sorted(cls.FIELDS)}"
+            )
         return cls(
             when.get("keys") or (),
             when.get("text") or (),
             when.get("arguments") or (),
             bool(when.get("endpoint", False)),
-            [cls.parse(alt) for alt in when.get("any") or ()],
+            [cls.parse(alt, code) for alt in when.get("any") or ()],
+            checks=when.get("check") or (),
+            unless=when.get("unless") or (),
         )
 
     @classmethod
@@ -138,7 +190,7 @@ class Gate:
         cls, kind: str, code: str, when: Mapping[str, Any] | None, spec: Mapping[str, Any]
     ) -> Gate | None:
         if when:
-            return cls.parse(when)
+            return cls.parse(when, code)
         if kind in ("existence", "substitution", "occurrence"):
             keys = _keys(spec, "lexicons", code)
             return cls(keys) if keys else None
@@ -166,6 +218,12 @@ class Gate:
                     break
             else:
                 return False
+        if self.unless:
+            analyses = ctx.analyses
+            if analyses and all(not self.unless.isdisjoint(a.keys) for a in analyses):
+                return False
+        if self.checks and not any(gate_check_function(name)(ctx) for name in self.checks):
+            return False
         if self.alternatives:
             return any(alt.open(ctx) for alt in self.alternatives)
         return True

@@ -316,3 +316,19 @@ def test_public_lint_is_the_function_after_the_engine_is_imported() -> None:
         "assert kling_prompt.lint is lint and callable(render)\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_a_misspelled_gate_condition_names_the_rule_file(tmp_path: Path) -> None:
+    from kling_prompt.errors import ConfigError
+    from kling_prompt.linter.loader import compile_rules
+
+    rule = tmp_path / "KP999-example.yaml"
+    base = "code: KP999\nname: example\nseverity: info\nmessage: m\nsource: s\n"
+    rule.write_text(base + "when: {unles: [motion-verbs]}\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"KP999-example\.yaml.*unles"):
+        compile_rules([rule])
+    rule.write_text(base + "when: {any: [{check: payload-fields}]}\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"when\.any\[0\]\.check must be a list"):
+        compile_rules([rule])
+    rule.write_text(base + "when: {check: [payload-fields], unless: [motion-verbs]}\n", "utf-8")
+    assert compile_rules([rule])["rules"][0]["when"]["unless"] == ["motion-verbs"]

@@ -93,12 +93,20 @@ def test_gates_never_hide_a_diagnostic() -> None:
         assert with_gates == without, request.arguments
 
 
-def _check_when(code: str, when: Mapping[str, Any]) -> None:
-    assert set(when) <= {"keys", "text", "arguments", "endpoint", "any"}, code
+def _check_when(code: str, when: Mapping[str, Any]) -> list[str]:
+    """Checks the gate's form; returns the lexicon keys it names (``keys`` and ``unless``)."""
+    from kling_prompt.linter.loader import GATE_FIELDS
+    from kling_prompt.linter.rules import gate_check_function
+
+    assert set(when) <= GATE_FIELDS, code
     for text in when.get("text") or ():
         assert text == text.lower(), (code, text)
+    for name in when.get("check") or ():
+        gate_check_function(name)  # registered
+    keys = [*(when.get("keys") or ()), *(when.get("unless") or ())]
     for alternative in when.get("any") or ():
-        _check_when(code, alternative)
+        keys += _check_when(code, alternative)
+    return keys
 
 
 def test_gates_are_well_formed() -> None:
@@ -113,8 +121,6 @@ def test_gates_are_well_formed() -> None:
         if not when:
             continue
         gated += 1
-        _check_when(doc["code"], when)
-        keys = list(when.get("keys") or ())
-        keys += [k for alt in when.get("any") or () for k in alt.get("keys") or ()]
+        keys = _check_when(doc["code"], when)
         assert set(keys) <= known, (doc["code"], set(keys) - known)
     assert gated >= 40

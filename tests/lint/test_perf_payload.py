@@ -256,3 +256,67 @@ def test_reference_regexes_match_as_before() -> None:
     for text in _texts(rng):
         assert _spans(references._AT, text) == _spans(_OLD_AT, text), text
         assert _spans(references._ANGLE, text) == _spans(_OLD_ANGLE, text), text
+
+
+# -- the shared pre-check of KP107-KP111 ------------------------------------------------------------
+
+_FIELD_RULES = ("KP107", "KP108", "KP109", "KP110", "KP111")
+
+
+@pytest.mark.parametrize("endpoint_id", catalog.endpoint_ids())
+def test_payload_pre_check_never_hides_a_field_diagnostic(endpoint_id: str) -> None:
+    """When ``payload-fields`` says no, the full checks of the five rules it gates find nothing
+    (and with the rules' options emptied, so a config that skips less is covered too)."""
+    info = catalog.get(endpoint_id)
+    rng = random.Random("pre-check " + endpoint_id)
+    metas = {rule.meta.code: rule.meta for rule in _LINTER.rules}
+    full = _full_checks(info)
+    quiet = loud = 0
+    payloads = list(_payloads(info, rng, 60))
+    # Valid requests too: the required fields with their first allowed or in-range values.
+    plain: dict[str, Any] = {"prompt": "A cat walks."} if "prompt" in info.fields else {}
+    for name in info.required:
+        field = info.fields[name]
+        if field.enum:
+            plain[name] = field.enum[0]
+        elif field.type == "array":
+            plain[name] = ["https://e.com/a.png"] * max(1, field.min_items or 0)
+        else:
+            plain[name] = plain.get(name, "https://e.com/a.png")
+    payloads += [plain, {**plain, "prompt": "x" * 20}]
+    for args in payloads:
+        ctx = _context(info, args, rng.choice(_MODES))
+        ctx.options = {
+            code: {
+                "skip_fields": [],
+                "skip_text_lengths": [],
+                "skip_item_counts": [],
+                "deferred_values": {},
+            }
+            for code in _FIELD_RULES
+        }
+        if payload.payload_fields(ctx):
+            loud += 1
+            continue
+        quiet += 1
+        for code in _FIELD_RULES:
+            if code in full:
+                assert _outcome(full[code](ctx, metas[code])) == ([], None), (code, args)
+    assert loud > 0
+    assert quiet > 0 or info.mode == "effects", endpoint_id
+
+
+def test_payload_pre_check_on_unknown_and_missing_endpoints() -> None:
+    request = Request("fal-ai/kling-video/v9/unknown", {"prompt": "A cat."})
+    ctx = Context(request, info=None, mode=None, family=None, matcher=None, config=None)
+    assert payload.payload_fields(ctx)  # KP107 names the unknown endpoint
+    assert [d.code for d in _LINTER.lint(request) if d.code == "KP107"] == ["KP107"]
+    ctx = Context(
+        Request(None, {"prompt": "A cat."}, mode="text-to-video"),
+        info=None,
+        mode="text-to-video",
+        family=None,
+        matcher=None,
+        config=None,
+    )
+    assert not payload.payload_fields(ctx)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from test_gates import _case_requests, _corpus_requests
@@ -16,11 +17,29 @@ from test_gates import _case_requests, _corpus_requests
 from kling_prompt.linter import Config, Linter
 from kling_prompt.linter.lexicon import Hit
 from kling_prompt.linter.plan import Plan
-from kling_prompt.linter.rules import Context, Gate, Rule, RuleMeta
+from kling_prompt.linter.rules import Context, Gate, Rule, RuleMeta, gate_check
 
 KEYS = ["camera", "camera.orbit", "motion", "speech", "negation"]
 TEXTS = ["@", "++", '"', "shot"]
 ARGS = ["negative_prompt", "duration", "multi_prompt"]
+CALLS: list[str] = []
+
+
+def _counted(name: str, test: Any) -> Any:
+    def check(ctx: Any) -> bool:
+        CALLS.append(name)
+        return bool(test(ctx))
+
+    return check
+
+
+# Pre-checks for the generated gates (registered once, under names no rule file uses).
+PRECHECKS = {
+    "test-has-at": _counted("test-has-at", lambda ctx: "@" in ctx.lower_text),
+    "test-has-duration": _counted("test-has-duration", lambda ctx: "duration" in ctx.arguments),
+}
+for _name, _fn in PRECHECKS.items():
+    gate_check(_name)(_fn)
 
 
 def _gates(depth: int = 2) -> st.SearchStrategy[Gate]:
@@ -32,6 +51,8 @@ def _gates(depth: int = 2) -> st.SearchStrategy[Gate]:
             st.lists(st.sampled_from(ARGS), max_size=2),
             st.booleans(),
             st.just(alternatives),
+            checks=st.lists(st.sampled_from(sorted(PRECHECKS)), max_size=2),
+            unless=st.lists(st.sampled_from(KEYS), max_size=2),
         )
 
     leaf = build([])
@@ -44,6 +65,7 @@ class _Analysis:
     def __init__(self, hits: list[Hit]) -> None:
         self.hits = hits
         self.matched = [h.phrase for h in hits]
+        self.keys = frozenset(k for h in hits for k in h.keys)
 
 
 class _Matcher:
@@ -55,13 +77,21 @@ class _Matcher:
 
 
 class _Ctx:
-    def __init__(self, hits: list[Hit], lower: str, arguments: dict[str, Any], info: Any) -> None:
-        self.analyses = [_Analysis(hits)]
+    def __init__(
+        self,
+        hits: list[Hit],
+        lower: str,
+        arguments: dict[str, Any],
+        info: Any,
+        fields: list[list[Hit]] | None = None,
+    ) -> None:
+        """``fields``: the hits of each text field (default: one field holding ``hits``)."""
+        self.analyses = [_Analysis(h) for h in (fields if fields is not None else [hits])]
         self.matcher = _Matcher(hits)
         self.lower_text = lower
         self.arguments = arguments
         self.info = info
-        self._keys = frozenset(k for h in hits for k in h.keys)
+        self._keys = frozenset(k for a in self.analyses for k in a.keys)
 
     @property
     def present_keys(self) -> frozenset[str]:
@@ -81,6 +111,8 @@ def _rule(index: int, gate: Gate | None) -> Rule:
     texts=st.lists(st.sampled_from(TEXTS), max_size=3),
     args=st.lists(st.sampled_from(ARGS), max_size=3),
     known=st.booleans(),
+    field_of=st.lists(st.integers(0, 2), max_size=3),
+    fields=st.integers(0, 3),
 )
 def test_plan_matches_gate_open(
     gates: list[Gate | None],
@@ -88,16 +120,28 @@ def test_plan_matches_gate_open(
     texts: list[str],
     args: list[str],
     known: bool,
+    field_of: list[int],
+    fields: int,
 ) -> None:
     rules = [_rule(i, g) for i, g in enumerate(gates)]
     hits = [
         Hit(i, i + 1, f"p{'-'.join(keys)}", tuple(keys), None) for i, keys in enumerate(hit_keys)
     ]
-    ctx: Any = _Ctx(hits, " ".join(texts), dict.fromkeys(args, 1), object() if known else None)
+    # The hits spread over ``fields`` text fields (``unless`` needs a hit in every one).
+    per_field: list[list[Hit]] = [[] for _ in range(fields)]
+    for i, hit in enumerate(hits):
+        if fields:
+            per_field[(field_of[i] if i < len(field_of) else 0) % fields].append(hit)
+    ctx: Any = _Ctx(
+        hits, " ".join(texts), dict.fromkeys(args, 1), object() if known else None, per_field
+    )
     expected = [r.meta.code for r in rules if r.meta.when is None or r.meta.when.open(ctx)]
     plan = Plan(rules, matcher=ctx.matcher)
+    del CALLS[:]
     chosen = [meta.code for _, meta in plan.select(ctx)]
     assert chosen == expected
+    if not plan.fallback:  # a gate Plan cannot flatten is asked with Gate.open, checks and all
+        assert len(CALLS) == len(set(CALLS))  # each pre-check at most once per request
     assert [meta.code for _, meta in plan.select(ctx)] == expected  # again, from its memory
     assert [meta.code for _, meta in Plan(rules, gates=False).select(ctx)] == [
         r.meta.code for r in rules
@@ -131,3 +175,36 @@ def test_remembered_picks_belong_to_their_own_mask() -> None:
     assert [meta.code for _, meta in plan.select(first)] == ["KP900"]
     assert plan.select(nothing) == []
     assert [meta.code for _, meta in plan.select(first)] == ["KP900"]
+
+
+def test_unless_closes_only_when_every_text_field_has_the_key() -> None:
+    rules = [_rule(0, Gate(unless=["motion"]))]
+    plan = Plan(rules)
+    moving = Hit(0, 1, "walks", ("motion",), None)
+    both: Any = _Ctx([moving], "", {}, None, [[moving], [moving]])
+    one: Any = _Ctx([moving], "", {}, None, [[moving], []])
+    none: Any = _Ctx([], "", {}, None, [])
+    plan = Plan(rules, matcher=both.matcher)
+    assert plan.select(both) == []
+    assert [meta.code for _, meta in plan.select(one)] == ["KP900"]
+    assert [meta.code for _, meta in plan.select(none)] == ["KP900"]  # no text: stays open
+
+
+def test_a_shared_pre_check_runs_once_and_only_when_needed() -> None:
+    gate = Gate(checks=["test-has-at"])
+    rules = [_rule(0, gate), _rule(1, gate), _rule(2, Gate(text=["++"], checks=["test-has-at"]))]
+    plan = Plan(rules)
+    del CALLS[:]
+    assert [m.code for _, m in plan.select(_Ctx([], "@x", {}, None))] == ["KP900", "KP901"]
+    assert CALLS == ["test-has-at"]
+    del CALLS[:]
+    rules = [_rule(0, Gate(text=["++"], checks=["test-has-at"]))]
+    assert Plan(rules).select(_Ctx([], "@x", {}, None)) == []
+    assert CALLS == []  # the text condition closed the gate first
+
+
+def test_unknown_gate_conditions_and_pre_checks_are_errors() -> None:
+    with pytest.raises(ValueError, match="unles"):
+        Gate.parse({"unles": ["motion"]}, "KP999")
+    with pytest.raises(RuntimeError, match="no gate check named 'nope'"):
+        Plan([_rule(0, Gate(checks=["nope"]))])

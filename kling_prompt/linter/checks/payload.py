@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 from kling_prompt.catalog import data as catalog
 from kling_prompt.catalog.data import EndpointInfo, FieldInfo
 from kling_prompt.linter.diagnostic import Diagnostic, Edit, Fix
-from kling_prompt.linter.rules import Context, RuleMeta, check
+from kling_prompt.linter.rules import Context, RuleMeta, check, gate_check
 
 # Abstract input roles that stand for a capability (KP111). A field of such a role sent to an
 # endpoint without the capability is "unsupported feature", not merely "unknown field" (KP109).
@@ -749,14 +749,78 @@ def _valid_choice(field: FieldInfo, value: Any) -> bool:
     return enum is not None and value in enum and type(value) is type(enum[0])
 
 
+# The quick tests of KP107-KP111, each a necessary condition for its rule to report: when one
+# passes (the common case) the rule returns at once. The shared gate pre-check runs all five in
+# one call, so a request whose fields all pass never calls the five rules.
+
+
+def _choices_ok(args: Mapping[str, Any], facts: PayloadFacts) -> bool:
+    """KP107: every enum value is valid (nothing to report whatever the options say)."""
+    return all_pass(facts.choices, args, _valid_choice)
+
+
+def _ranges_ok(args: Mapping[str, Any], facts: PayloadFacts) -> bool:
+    """KP108: every number, capped text and list fits (whatever the options skip)."""
+    return all_pass(facts.ranges, args, _in_range)
+
+
+def _fields_known(args: Mapping[str, Any], facts: PayloadFacts) -> bool:
+    """KP109: every field and nested field is one the endpoint has."""
+    return args.keys() <= facts.field_names and (
+        facts.nested_names.isdisjoint(args) or facts.nested_known(args)
+    )
+
+
+def _required_given(args: Mapping[str, Any], info: EndpointInfo, facts: PayloadFacts) -> bool:
+    """KP110: every required field, top level and in nested objects, is given."""
+    for key in info.required:
+        if args.get(key) is None:
+            return False
+    for name, required in facts.nested_required.items():
+        if name in args:
+            for item in entries(args[name]):
+                for key in required:
+                    if item.get(key) is None:
+                        return False
+    return True
+
+
+def _features_ok(ctx: Context, info: EndpointInfo, facts: PayloadFacts) -> bool:
+    """KP111: no unknown field claims a capability, no voice where voices cannot go, and a
+    motion-control request goes to a motion-control endpoint."""
+    args = ctx.arguments
+    return (
+        args.keys() <= facts.field_names  # feature_claim looks at unknown fields only
+        and (facts.voiceless.isdisjoint(args) or not facts.voice_requested(args))
+        and (ctx.request.mode != "motion-control" or info.mode == "motion-control")
+    )
+
+
+@gate_check("payload-fields")
+def payload_fields(ctx: Context) -> bool:
+    """Whether KP107-KP111 may report on the request (their ``when: {check: ...}``)."""
+    info = endpoint(ctx)
+    if info is None:
+        return bool(ctx.endpoint)  # KP107 names an unknown endpoint; the others need a known one
+    args = ctx.arguments
+    facts = PAYLOAD_FACTS.get(info)
+    return not (
+        _choices_ok(args, facts)
+        and _ranges_ok(args, facts)
+        and _fields_known(args, facts)
+        and _required_given(args, info, facts)
+        and _features_ok(ctx, info, facts)
+    )
+
+
 @check("KP107")
 def invalid_choice(ctx: Context, meta: RuleMeta) -> Iterable[Diagnostic]:
     """Enum fields (top level and nested) must hold one of the endpoint's values."""
     info = endpoint(ctx)
     if info is None:
         return _unknown_endpoint(ctx, meta) if ctx.endpoint else ()
-    if all_pass(PAYLOAD_FACTS.get(info).choices, ctx.arguments, _valid_choice):
-        return ()  # every enum value is valid: nothing to report whatever the options say
+    if _choices_ok(ctx.arguments, PAYLOAD_FACTS.get(info)):
+        return ()
     return _invalid_choices(ctx, meta, info)
 
 
@@ -827,10 +891,8 @@ _EXACT = 2**53
 def out_of_range(ctx: Context, meta: RuleMeta) -> Iterable[Diagnostic]:
     """Numbers within the schema's minimum/maximum, strings and lists within their length caps."""
     info = endpoint(ctx)
-    if info is None:
+    if info is None or _ranges_ok(ctx.arguments, PAYLOAD_FACTS.get(info)):
         return ()
-    if all_pass(PAYLOAD_FACTS.get(info).ranges, ctx.arguments, _in_range):
-        return ()  # every value fits: nothing to report whatever the options skip
     return _out_of_range(ctx, meta, info)
 
 
@@ -952,12 +1014,8 @@ def unknown_field(ctx: Context, meta: RuleMeta) -> Iterable[Diagnostic]:
     info = endpoint(ctx)
     if info is None or not info.schema_complete:
         return ()
-    facts = PAYLOAD_FACTS.get(info)
-    args = ctx.arguments
-    if args.keys() <= facts.field_names and (
-        facts.nested_names.isdisjoint(args) or facts.nested_known(args)
-    ):
-        return ()  # every field and nested field is known
+    if _fields_known(ctx.arguments, PAYLOAD_FACTS.get(info)):
+        return ()
     return _unknown_fields(ctx, meta, info)
 
 
@@ -1031,19 +1089,9 @@ def _unknown(
 def missing_field(ctx: Context, meta: RuleMeta) -> Iterable[Diagnostic]:
     """Required inputs, top level and inside nested objects (shots, elements, camera moves)."""
     info = endpoint(ctx)
-    if info is None:
+    if info is None or _required_given(ctx.arguments, info, PAYLOAD_FACTS.get(info)):
         return ()
-    args = ctx.arguments
-    for key in info.required:
-        if args.get(key) is None:
-            return _missing_fields(ctx, meta, info)
-    for name, required in PAYLOAD_FACTS.get(info).nested_required.items():
-        if name in args:
-            for item in entries(args[name]):
-                for key in required:
-                    if item.get(key) is None:
-                        return _missing_fields(ctx, meta, info)
-    return ()
+    return _missing_fields(ctx, meta, info)
 
 
 def _missing_fields(ctx: Context, meta: RuleMeta, info: EndpointInfo) -> Iterator[Diagnostic]:
@@ -1097,15 +1145,7 @@ _FEATURE_TEXT = {
 def unsupported_feature(ctx: Context, meta: RuleMeta) -> Iterable[Diagnostic]:
     """A capability the model lacks, named with endpoints that have it."""
     info = endpoint(ctx)
-    if info is None:
-        return ()
-    args = ctx.arguments
-    facts = PAYLOAD_FACTS.get(info)
-    if (
-        args.keys() <= facts.field_names  # feature_claim looks at unknown fields only
-        and (facts.voiceless.isdisjoint(args) or not facts.voice_requested(args))
-        and (ctx.request.mode != "motion-control" or info.mode == "motion-control")
-    ):
+    if info is None or _features_ok(ctx, info, PAYLOAD_FACTS.get(info)):
         return ()
     return _unsupported(ctx, meta, info)
 
