@@ -62,7 +62,6 @@ class Plan:
     """The rules of one selection and the masks that pick the ones to call for a request."""
 
     __slots__ = (
-        "_kill_bits",
         "_phrase_bits",
         "_picked",
         "all",
@@ -134,33 +133,28 @@ class Plan:
             free_ep,
             free_check,
         )
+        # One lookup per matched text gives both: the clauses its keys open (the low bits) and,
+        # shifted above them, the clauses its keys close through ``unless``.
+        shift = len(self.owner)
+        for key, bits in unless_bits.items():
+            self.key_bits[key] = self.key_bits.get(key, 0) | bits << shift
         self._phrase_bits = _PhraseBits(self.key_bits, matcher)
-        self._kill_bits = _PhraseBits(unless_bits, matcher)
         self.unless_any = reduce(or_, unless_bits.values(), 0)
         self._picked: dict[int, list[tuple[Any, RuleMeta]]] = {}
         self.arg_names = frozenset(self.arg_bits)
 
-    def _key_mask(self, ctx: Context) -> int:
+    def _key_masks(self, ctx: Context) -> tuple[int, int]:
+        """The clauses the lexicon hits open (a key hit in some text field), and those an
+        ``unless`` closes (a key hit in every text field)."""
         lookup = self._phrase_bits.__getitem__  # computes and remembers on a miss
-        mask = 0
+        opened = 0
+        closed = -1 if ctx.analyses else 0
         for a in ctx.analyses:
             matched = a.matched
-            if matched:
-                mask |= reduce(or_, map(lookup, matched))
-        return mask
-
-    def _kill_mask(self, ctx: Context) -> int:
-        """The clauses an ``unless`` closes: those whose keys hit in every text field."""
-        lookup = self._kill_bits.__getitem__
-        analyses = ctx.analyses
-        if not analyses:
-            return 0
-        kill = self.unless_any
-        for a in analyses:
-            kill &= reduce(or_, map(lookup, a.matched), 0)
-            if not kill:
-                break
-        return kill
+            found = reduce(or_, map(lookup, matched)) if matched else 0
+            opened |= found
+            closed &= found
+        return opened & self.all, closed >> len(self.owner)
 
     def select(self, ctx: Context) -> list[tuple[Any, RuleMeta]]:
         """The ``(check, meta)`` of every rule whose gate is open for this request, in order."""
@@ -180,10 +174,9 @@ class Plan:
                 if bits & mask and t in lower:
                     found |= bits
             mask &= found | self.free_text
-        if self.key_bits and mask & ~self.free_key:
-            mask &= self._key_mask(ctx) | self.free_key
-        if mask & self.unless_any:
-            mask &= ~self._kill_mask(ctx)
+        if self.key_bits and mask & (~self.free_key | self.unless_any):
+            opened, closed = self._key_masks(ctx)
+            mask &= (opened | self.free_key) & ~closed
         if self.check_bits and mask & ~self.free_check:
             # Last: a pre-check runs only when some rule it gates is still wanted.
             found = 0

@@ -565,7 +565,7 @@ def _changes_over_time(a: Analysis, first: Hit, second: Hit, transitions: list[s
     return any(first.end <= start <= second.start for _, start, _ in a.time_marks)
 
 
-def _metric(meta: RuleMeta) -> Callable[[Context], Iterator[Diagnostic]]:
+def _metric(meta: RuleMeta) -> Callable[[Context], list[Diagnostic]]:
     spec = meta.spec
     chars = spec.get("measure", "words") == "chars"
     by_mode = spec.get("by_mode")
@@ -606,36 +606,48 @@ def _metric(meta: RuleMeta) -> Callable[[Context], Iterator[Diagnostic]]:
         resolved[mode] = found
         return found
 
-    def run(ctx: Context, _meta: RuleMeta | None = None) -> Iterator[Diagnostic]:
+    def run(ctx: Context, _meta: RuleMeta | None = None) -> list[Diagnostic]:
+        # A plain function, not a generator: it runs on every prompt and rarely reports.
         bounds = limits(ctx)
         if bounds is None:
-            return
+            return []
         limit_max, limit_min = bounds
+        out: list[Diagnostic] = []
         for a in ctx.texts(meta):
-            amount = len(a.text) if chars else a.word_count
+            if chars:
+                amount = len(a.text)
+            elif limit_min is None and limit_max is not None and len(a.text) <= 2 * limit_max:
+                continue  # at most (length + 1) // 2 words: cannot be over, no need to count
+            else:
+                amount = a.word_count
             if limit_max is not None and amount > limit_max:
                 start = limit_max if chars else a.word_start(limit_max)
-                yield ctx.report(
-                    meta,
-                    field=a.field,
-                    start=start,
-                    end=len(a.text),
-                    value=amount,
-                    limit=limit_max,
-                    mode=ctx.mode,
+                out.append(
+                    ctx.report(
+                        meta,
+                        field=a.field,
+                        start=start,
+                        end=len(a.text),
+                        value=amount,
+                        limit=limit_max,
+                        mode=ctx.mode,
+                    )
                 )
             elif limit_min is not None and amount < limit_min:
                 if amount == 0 and not chars:
                     continue
-                yield ctx.report(
-                    meta,
-                    field=a.field,
-                    start=0,
-                    end=len(a.text),
-                    value=amount,
-                    limit=limit_min,
-                    mode=ctx.mode,
+                out.append(
+                    ctx.report(
+                        meta,
+                        field=a.field,
+                        start=0,
+                        end=len(a.text),
+                        value=amount,
+                        limit=limit_min,
+                        mode=ctx.mode,
+                    )
                 )
+        return out
 
     return run
 
@@ -664,7 +676,7 @@ def _pattern(meta: RuleMeta) -> Callable[[Context], Iterator[Diagnostic]]:
     return run
 
 
-KINDS: dict[str, Callable[[RuleMeta], Callable[..., Iterator[Diagnostic]]]] = {
+KINDS: dict[str, Callable[[RuleMeta], Callable[..., Iterable[Diagnostic]]]] = {
     "existence": _existence,
     "substitution": _existence,
     "occurrence": _occurrence,

@@ -1,13 +1,17 @@
-"""The ``unless`` gate of KP303 (no-motion) only names keys that make a text move.
+"""Shortcuts of the engine that skip work are right: they never hide a diagnostic.
 
-The gate closes KP303 when every text field has a hit of one of its keys; that is right only if
-each phrase carrying such a key makes :func:`has_motion` true on its own. This checks every such
-phrase of the lexicons, so a phrase added to a lexicon later is covered too.
+The ``unless`` gate of KP303 (no-motion) closes it when every text field has a hit of one of its
+keys; that is right only if each phrase carrying such a key makes :func:`has_motion` true on its
+own. This checks every such phrase of the lexicons, so a phrase added to a lexicon later is
+covered too. The word budget (KP401) does not count words in a text too short to be over it.
 """
 
 from __future__ import annotations
 
-from kling_prompt.linter import Linter
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from kling_prompt.linter import Config, Linter
 from kling_prompt.linter.checks.motion import has_motion
 from kling_prompt.linter.text import Analysis
 from kling_prompt.request import Request
@@ -39,3 +43,23 @@ def test_kp303_still_reports_a_shot_without_motion_next_to_one_with_it() -> None
     )
     found = [d for d in _LINTER.lint(request) if d.code == "KP303"]
     assert [d.field for d in found] == ["multi_prompt[1].prompt"]
+
+
+_BUDGETS: dict[int, Linter] = {}
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    pieces=st.lists(st.sampled_from(["a", "bb", " ", "\n", "\t", "\u3000", "."]), max_size=30),
+    budget=st.integers(0, 12),
+)
+def test_word_budget_skips_counting_only_when_it_cannot_be_over(
+    pieces: list[str], budget: int
+) -> None:
+    """KP401 does not count the words of a text of at most twice the budget in characters."""
+    text = "".join(pieces)
+    linter = _BUDGETS.get(budget) or _BUDGETS.setdefault(
+        budget, Linter(Config({"word-budget": {"text-to-video": budget}, "select": ["KP401"]}))
+    )
+    found = linter.lint(Request(None, {"prompt": text}, mode="text-to-video"))
+    assert bool(found) == (len(text.split()) > budget)

@@ -272,6 +272,7 @@ class PayloadFacts:
         "nested_names",
         "nested_required",
         "ranges",
+        "simple",
         "voiceless",
     )
 
@@ -280,6 +281,15 @@ class PayloadFacts:
         # KP107: enum fields; KP108: numbers, capped strings and lists; KP112: nested files.
         self.choices = field_checks(info.fields, lambda f: f.enum is not None)
         self.ranges = field_checks(info.fields, _has_range)
+        # Top-level fields none of KP107-KP111 looks into: no enum, no nested objects, no range
+        # but a text cap (the prompt's). Name -> that cap, or None.
+        self.simple: dict[str, int | None] = {
+            name: field.max_length
+            for name, field in info.fields.items()
+            if field.enum is None
+            and field.nested is None
+            and (not _has_range(field) or field.type == "string")
+        }
         self.media = field_checks(info.fields, lambda f: f.file, top=False)
         # KP109-KP111: the nested objects one level down (as nested_objects finds them).
         nested: dict[str, frozenset[str]] = {}
@@ -804,6 +814,18 @@ def payload_fields(ctx: Context) -> bool:
         return bool(ctx.endpoint)  # KP107 names an unknown endpoint; the others need a known one
     args = ctx.arguments
     facts = PAYLOAD_FACTS.get(info)
+    simple = facts.simple
+    for name, value in args.items():
+        if name not in simple:
+            break
+        cap = simple[name]
+        if cap is not None and isinstance(value, str) and len(value) > cap:
+            return True
+    else:  # only simple fields (most requests: a prompt, an image): required and mode remain
+        for key in info.required:
+            if args.get(key) is None:
+                return True
+        return ctx.request.mode == "motion-control" and info.mode != "motion-control"
     return not (
         _choices_ok(args, facts)
         and _ranges_ok(args, facts)
