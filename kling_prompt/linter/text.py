@@ -47,7 +47,7 @@ TIME_MARK = lazy(
     r"(\d+(?:\.\d+)?)\s*(?:-|\s)?\s*(?:seconds?|secs?|s)\b(?:\s*mark)?",
     re.IGNORECASE,
 )
-_DIGIT_S = lazy(r"\d\s*s\b")
+_DIGIT_S = lazy(r"\d\s*-?\s*s\b")  # "5s", "5 s", "5-s": the short forms TIME_MARK takes
 _SHOT_LABEL = lazy(r"(?:^|(?<=[\s.!?:;]))(?:shot|scene)\s*(\d+)\s*[:.)\-–—]", re.IGNORECASE)
 
 

@@ -3,17 +3,18 @@
 The ``unless`` gate of KP303 (no-motion) closes it when every text field has a hit of one of its
 keys; that is right only if each phrase carrying such a key makes :func:`has_motion` true on its
 own. This checks every such phrase of the lexicons, so a phrase added to a lexicon later is
-covered too. The word budget (KP401) does not count words in a text too short to be over it.
+covered too. The word budget (KP401) does not count words in a text too short to be over it, and
+time marks are looked for only when a substring test says there may be one.
 """
 
 from __future__ import annotations
 
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from kling_prompt.linter import Config, Linter
 from kling_prompt.linter.checks.motion import has_motion
-from kling_prompt.linter.text import Analysis
+from kling_prompt.linter.text import TIME_MARK, Analysis
 from kling_prompt.request import Request
 
 _LINTER = Linter()
@@ -63,3 +64,21 @@ def test_word_budget_skips_counting_only_when_it_cannot_be_over(
     )
     found = linter.lint(Request(None, {"prompt": text}, mode="text-to-video"))
     assert bool(found) == (len(text.split()) > budget)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    pieces=st.lists(
+        st.sampled_from(
+            ["at ", "after ", "the ", "5", "12.5", "-", " ", "s", "sec", "second", "."]
+        ),
+        max_size=12,
+    )
+)
+@example(pieces=["at ", "5", "-", "s", "."])
+def test_time_marks_pre_check_misses_no_mark(pieces: list[str]) -> None:
+    """The substring pre-check of ``Analysis.time_marks`` lets every mark the regex finds through
+    ("at 5-s" included)."""
+    text = "".join(pieces)
+    expected = [(float(m.group(1)), m.start(), m.end()) for m in TIME_MARK.finditer(text)]
+    assert Analysis(text).time_marks == expected
