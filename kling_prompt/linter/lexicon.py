@@ -280,6 +280,44 @@ class Matcher:
             hits.sort(key=_start)
         return hits
 
+    def find_key(
+        self, lower: str, parts: list[str], key: str, offsets: list[int] | None = None
+    ) -> list[Hit]:
+        """The hits that carry ``key``, in text order: :meth:`find` filtered, without building
+        the hits of other keys. ``offsets`` are the summed lengths of ``parts`` (from -1), when
+        the caller has them."""
+        hits: list[Hit] = []
+        keys_of = self.keys_of_match
+        if len(parts) > 1:
+            if offsets is None:
+                offsets = list(accumulate(map(len, parts), initial=-1))
+            keys = self._keys
+            replacements = self._replacements
+            for i in range(2, len(parts), 3):
+                raw = parts[i]
+                found = keys_of(raw)
+                if key in found:
+                    phrase = raw if raw in keys else _SEPARATORS.sub(" ", raw)
+                    hits.append(
+                        Hit(offsets[i], offsets[i + 1], phrase, found, replacements.get(phrase))
+                    )
+        extra = self._extra_matches(lower)
+        if extra:
+            for m in extra:
+                named = self.phrase_of(m.group())
+                if named is not None and key in self._keys[named]:
+                    hits.append(
+                        Hit(
+                            m.start(),
+                            m.end(),
+                            named,
+                            self._keys[named],
+                            self._replacements.get(named),
+                        )
+                    )
+            hits.sort(key=_start)
+        return hits
+
     def extra_scan(self, lower: str) -> list[str]:
         """The texts matched by the punctuation-led phrases (``<<<element_1>>>``)."""
         return [m.group() for m in self._extra_matches(lower)]

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from bisect import bisect_right
 from collections.abc import Callable
-from itertools import islice
+from itertools import accumulate, islice
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from kling_prompt.linter.lazyre import lazy
@@ -246,8 +246,19 @@ class Analysis:
             if lexicon not in self.keys:
                 return _NO_HITS  # known without building a single hit
             # Built per key on demand: a prompt is asked about a few keys, while its hits
-            # carry many (every lexicon, category and contained phrase).
-            found = index[lexicon] = [h for h in self.hits if lexicon in h.keys] or _NO_HITS
+            # carry many (every lexicon, category and contained phrase). Without the full list
+            # of hits, only this key's are built (equal hits, not the same objects).
+            hits = self._cache.get("hits")
+            if hits is not None or self.matcher is None:
+                found = [h for h in self.hits if lexicon in h.keys]
+            else:
+                offsets = self._cache.get("off")
+                if offsets is None:
+                    offsets = self._cache["off"] = list(
+                        accumulate(map(len, self.parts), initial=-1)
+                    )
+                found = self.matcher.find_key(self.lower, self.parts, lexicon, offsets)
+            found = index[lexicon] = found or _NO_HITS
         return found
 
     # -- quotes and dialogue ----------------------------------------------------------------

@@ -70,3 +70,24 @@ def test_lowercase_keeps_every_offset() -> None:
     assert len(a.lower) == len(text)
     for hit in a.hits:
         assert text[hit.start : hit.end].lower().replace("-", " ") == hit.phrase
+
+
+def _full(hits: list[Hit]) -> list[tuple[int, int, str, tuple[str, ...], str | None]]:
+    return [(h.start, h.end, h.phrase, h.keys, h.replacement) for h in hits]
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(pieces, max_size=25), st.randoms(use_true_random=False))
+def test_hits_of_one_key_equal_the_filtered_hits(parts: list[str], rng: object) -> None:
+    """``hits_for`` builds only the asked key's hits when the full list is not built yet; they
+    equal the full list filtered, in any order of asking."""
+    text = "".join(parts)
+    lazy = Analysis(text, matcher=_MATCHER)
+    full = Analysis(text, matcher=_MATCHER)
+    keys = sorted(full.keys)
+    rng.shuffle(keys)  # type: ignore[attr-defined]
+    for key in keys:
+        expected = _full([h for h in full.hits if key in h.keys])
+        assert _full(lazy.hits_for(key)) == expected
+        assert _full(full.hits_for(key)) == expected
+    assert "hits" not in lazy._cache  # none of it built the full list
