@@ -61,7 +61,7 @@ def exact_count(ctx: Context, meta: RuleMeta) -> Iterable[Diagnostic]:
     # A count is digits or a number word of the lexicon; most prompts have neither.
     if not has_digit(ctx.lower_text):
         for a in ctx.texts(meta):
-            if a.hits_for("counting.numbers"):
+            if "counting.numbers" in a.keys:
                 break
         else:
             return ()
@@ -74,15 +74,22 @@ def _exact_count(ctx: Context, meta: RuleMeta) -> Iterator[Diagnostic]:
         candidates = _candidates(a, minimum)
         if not candidates:
             continue
-        stops = {h.start for h in a.hits_for("counting.units")}
-        stops.update(h.start for h in a.hits_for("counting.natural"))
+        stops: set[int] | None = None  # built for the first plural after a number
         reported = 0
         for value, start, end in candidates:
-            if value < minimum or a.in_quote(start):
+            if value < minimum:
                 continue
-            noun = _counted_noun(a.lower, end, stops)
-            if noun is None:
+            # The noun first: most numbers count nothing, and then neither the units nor the
+            # quotes need to be looked up.
+            found = _counted_noun(a.lower, end)
+            if found is None:
                 continue
+            noun, words = found
+            if stops is None:
+                stops = {h.start for h in a.hits_for("counting.units")}
+                stops.update(h.start for h in a.hits_for("counting.natural"))
+            if not stops.isdisjoint(words) or a.in_quote(start):
+                continue  # "5 seconds", "10 steps": units and natural quantities are not counts
             reported += 1
             if reported > 3:
                 break
@@ -117,17 +124,20 @@ def _candidates(a: Analysis, minimum: int = 0) -> list[tuple[int, int, int]]:
     return out
 
 
-def _counted_noun(lower: str, pos: int, stops: set[int]) -> int | None:
-    """The end of the plural noun within three words after a number, if there is one."""
+def _counted_noun(lower: str, pos: int) -> tuple[int, list[int]] | None:
+    """The end of the plural noun within three words after a number, if there is one, and where
+    the words up to it start (the noun is not counted if one of them starts a unit)."""
+    starts: list[int] = []
     for _ in range(3):
         m = _NEXT_WORD.match(lower, pos)
         if m is None or m.group(2) is not None:
             return None
         word = m.group(1)
-        if m.start(1) in stops or word in ("of", "to", "and", "or", "times", "x"):
+        if word in ("of", "to", "and", "or", "times", "x"):
             return None
+        starts.append(m.start(1))
         if _plural(word):
-            return m.end(1)
+            return m.end(1), starts
         pos = m.end()
     return None
 
