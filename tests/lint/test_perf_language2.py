@@ -41,6 +41,27 @@ CORPUS = ROOT.parent / "shared" / "corpus" / "real_prompts.jsonl"
 # -- reference definitions (the checks as they were) ---------------------------------------------
 
 
+REF_NOT_A_COUNT_AFTER = re.compile(r"[\w%:/×-]|[.,]\d")
+
+
+def ref_candidates(a: Analysis, minimum: int) -> list[tuple[int, int, int]]:
+    out = [
+        (failure._NUMBER_WORDS[h.phrase.rsplit(" ", 1)[-1]], h.start, h.end)
+        for h in a.hits_for("counting.numbers")
+    ]
+    text = a.text
+    for m in re.finditer(r"\d+", text):
+        start, end = m.span()
+        if end - start > 3 or (start > 0 and text[start - 1] in "-.,:#$£€_"):
+            continue
+        value = int(text[start:end])
+        if value < minimum or REF_NOT_A_COUNT_AFTER.match(text, end):
+            continue
+        out.append((value, start, end))
+    out.sort(key=lambda c: c[1])
+    return out
+
+
 def ref_counted_noun(lower: str, pos: int, stops: set[int]) -> int | None:
     for _ in range(3):
         m = failure._NEXT_WORD.match(lower, pos)
@@ -65,7 +86,7 @@ def ref_exact_count(ctx: Context, meta: RuleMeta) -> list[Diagnostic]:
     out = []
     minimum = int(ctx.option(meta, "min", 4))
     for a in ctx.texts(meta):
-        candidates = failure._candidates(a, minimum)
+        candidates = ref_candidates(a, minimum)
         if not candidates:
             continue
         stops = {h.start for h in a.hits_for("counting.units")}
@@ -308,8 +329,20 @@ _COUNT_WORDS = [
 ]  # fmt: skip
 
 
+# Counts as they are written: a number, a space of some kind, up to two adjectives, a noun.
+_COUNTS = st.tuples(
+    st.sampled_from(["4", "5", "12", "100", "1000", "3", "five", "Twelve", "dozen", "٥", "١٠"]),
+    st.sampled_from([" ", "  ", "\t", "\n", "\xa0", "\u2003", "", "-", "x", "%", ":", ".5 "]),
+    st.sampled_from(["", "red ", "big old ", "of ", "x "]),
+    st.sampled_from(["puppies", "people", "sheep", "seconds", "steps", "cats.", "glass", "boss"]),
+).map("".join)
+
+
 @SETTINGS
-@given(prompt=_prompts(_COUNT_WORDS), minimum=st.sampled_from([None, 1, 4, 10]))
+@given(
+    prompt=_prompts(_COUNT_WORDS) | _COUNTS.map(lambda text: (text, None)),
+    minimum=st.sampled_from([None, 1, 4, 10]),
+)
 def test_exact_count_is_the_reference(
     prompt: tuple[str, list[str] | None], minimum: int | None
 ) -> None:
@@ -323,6 +356,7 @@ def test_exact_count_examples() -> None:
         "After 5 seconds the car drives 30 meters; 4 steps of 5 people; ten times 4 dogs",
         'He says "we have 10 prizes" and shows 12 cups, "20 cups" more',
         "Shot 4: 5 cats. Forty five 7 x dogs",
+        "10\tpuppies, 12\xa0cats, 5\nchairs, 20\u2003dogs, 4K cats, 16:9 frames, 7-cats",
     ):
         _same("KP901", _request(text))
 

@@ -45,7 +45,6 @@ _IRREGULAR_PLURALS = frozenset(
 )
 
 
-_NOT_A_COUNT_AFTER = lazy(r"[\w%:/×-]|[.,]\d")
 _NEXT_WORD = lazy(r"\s+([^\W\d_][\w'’-]*)|\s*([.!?;:,(\[\"“])")
 
 
@@ -105,7 +104,12 @@ def _exact_count(ctx: Context, meta: RuleMeta) -> Iterator[Diagnostic]:
 
 def _candidates(a: Analysis, minimum: int = 0) -> list[tuple[int, int, int]]:
     """Numbers from ``minimum`` up that may count something: ``(value, start, end)`` in text
-    order."""
+    order.
+
+    Digits count something only with whitespace after them, before the noun (see
+    :func:`_counted_noun`): so never digits before a letter, "%", ":", "/", "×", "-" or a decimal
+    part ("4K", "16:9", "24fps", "5%", "3.5"), and those are left out before anything else.
+    """
     out = [
         (_NUMBER_WORDS[h.phrase.rsplit(" ", 1)[-1]], h.start, h.end)
         for h in a.hits_for("counting.numbers")
@@ -114,10 +118,14 @@ def _candidates(a: Analysis, minimum: int = 0) -> list[tuple[int, int, int]]:
     if runs:
         text = a.text
         for start, end in runs:
-            if end - start > 3 or (start > 0 and text[start - 1] in "-.,:#$£€_"):
+            if (
+                end - start > 3
+                or not text[end : end + 1].isspace()
+                or (start > 0 and text[start - 1] in "-.,:#$£€_")
+            ):
                 continue
             value = int(text[start:end])
-            if value < minimum or _NOT_A_COUNT_AFTER.match(text, end):
+            if value < minimum:
                 continue
             out.append((value, start, end))
         out.sort(key=lambda c: c[1])
