@@ -20,10 +20,9 @@ _MOVE_KEYS: dict[Matcher, frozenset[str]] = {}
 def _move_keys(matcher: Matcher) -> frozenset[str]:
     found = _MOVE_KEYS.get(matcher)
     if found is None:
-        moves = {
-            move_of(Hit(0, 0, phrase, matcher.keys_of_match(phrase), None))
-            for phrase in matcher.phrases("camera")
-        }
+        # Once per matcher (a fraction of a millisecond): phrases share a few sets of keys.
+        key_sets = {matcher.keys_of_match(phrase) for phrase in matcher.phrases("camera")}
+        moves = {move_of(Hit(0, 0, "", keys, None)) for keys in key_sets}
         if len(_MOVE_KEYS) > 16:
             _MOVE_KEYS.clear()
         found = _MOVE_KEYS[matcher] = frozenset(m for m in moves if m and m != "camera.static")
