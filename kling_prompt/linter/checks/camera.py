@@ -2,24 +2,53 @@
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 from kling_prompt.linter.diagnostic import Diagnostic
 from kling_prompt.linter.lazyre import lazy
+from kling_prompt.linter.lexicon import Hit, Matcher
 from kling_prompt.linter.rules import Context, RuleMeta, check
 
 from .motion import camera_moves, clause_start, move_of
 
+# Per lexicon matcher: every move a camera hit can count as (``move_of`` of a hit of a phrase
+# that carries the key ``camera``, as ``camera_moves`` takes them), but the static camera.
+_MOVE_KEYS: dict[Matcher, frozenset[str]] = {}
+
+
+def _move_keys(matcher: Matcher) -> frozenset[str]:
+    found = _MOVE_KEYS.get(matcher)
+    if found is None:
+        # Once per matcher (a fraction of a millisecond): phrases share a few sets of keys.
+        key_sets = {matcher.keys_of_match(phrase) for phrase in matcher.phrases("camera")}
+        moves = {move_of(Hit(0, 0, "", keys, None)) for keys in key_sets}
+        if len(_MOVE_KEYS) > 16:
+            _MOVE_KEYS.clear()
+        found = _MOVE_KEYS[matcher] = frozenset(m for m in moves if m and m != "camera.static")
+    return found
+
 
 @check("KP702")
-def too_many_camera_moves(ctx: Context, meta: RuleMeta) -> Iterator[Diagnostic]:
+def too_many_camera_moves(ctx: Context, meta: RuleMeta) -> Iterable[Diagnostic]:
     """More than ``max`` distinct camera moves in one shot."""
+    if ctx.matcher is None:
+        return ()  # no lexicon, no hits
     maximum = int(ctx.option(meta, "max", 2))
+    # Each move counted is a key of the text: too few move keys, too few moves.
+    moves = _move_keys(ctx.matcher)
     for a in ctx.texts(meta):
-        if len(a.hits_for("camera")) <= maximum:
-            continue  # moves are camera hits: too few to be too many
+        if len(a.keys & moves) > maximum:
+            return _too_many_camera_moves(ctx, meta, maximum, moves)
+    return ()
+
+
+def _too_many_camera_moves(
+    ctx: Context, meta: RuleMeta, maximum: int, move_keys: frozenset[str]
+) -> Iterator[Diagnostic]:
+    for a in ctx.texts(meta):
+        if len(a.keys & move_keys) <= maximum or len(a.hits_for("camera")) <= maximum:
+            continue  # each move is a camera hit and a key: too few to be too many
         moves = [h for h in camera_moves(a) if not a.in_quote(h.start)]
         if len(moves) <= maximum:
             continue
@@ -84,28 +113,29 @@ _FILLER = frozenset(
     ]
 )
 _TOKENS = lazy(r"[^\W\d_]+")
+_TOWARD_CAMERA = lazy(r"\s+(?:to|toward|towards)\s+(?:the\s+)?(?:camera|lens|viewer)")
 
 
 @check("KP703")
 def ambiguous_camera(ctx: Context, meta: RuleMeta) -> Iterator[Diagnostic]:
     """ "zoom in" / "move closer" with no subject: the camera or the subject may move."""
+    # Each test below only excuses a hit; the cheap ones come first.
     for a in ctx.texts(meta):
         for hit in a.hits_for("camera-ambiguous"):
-            if a.in_quote(hit.start) or any(k == "camera.operator" for k in hit.keys):
+            phrase = hit.phrase
+            zoom = "zoom" in phrase
+            if (zoom and not phrase.startswith("zoom")) or "camera.operator" in hit.keys:
+                continue  # a zoom named after another word is a lens move; or the camera is named
+            words = _TOKENS.findall(a.lower[clause_start(a, hit.start) : hit.start])
+            if words and (zoom or any(w not in _FILLER for w in words)):
+                continue  # "she moves closer": a subject is named; "a slow zoom in": a lens move
+            if _TOWARD_CAMERA.match(a.lower[hit.end : hit.end + 30]) or a.in_quote(hit.start):
                 continue
             operators = [o.start for o in a.hits_for("camera.operator") if o.start < hit.start]
             if operators:  # one in this sentence names the camera
                 sentence = max((s for s, _ in a.sentences if s <= hit.start), default=0)
                 if any(sentence <= start for start in operators):
                     continue
-            words = _TOKENS.findall(a.lower[clause_start(a, hit.start) : hit.start])
-            if any(w not in _FILLER for w in words):
-                continue  # "she moves closer": a subject is named
-            if "zoom" in hit.phrase and (words or not hit.phrase.startswith("zoom")):
-                continue  # "a slow zoom in": a zoom is a lens move, so the camera is meant
-            tail = a.lower[hit.end : hit.end + 30]
-            if re.match(r"\s+(?:to|toward|towards)\s+(?:the\s+)?(?:camera|lens|viewer)", tail):
-                continue
             yield ctx.report(
                 meta, field=a.field, start=hit.start, end=hit.end, match=a.text[hit.start : hit.end]
             )

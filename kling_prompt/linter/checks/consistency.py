@@ -154,10 +154,17 @@ _DIGIT = lazy(r"\d")
 _ASCII_BYTES = bytes(range(128))
 _DIGITS = lazy(r"\d+")
 _S_AFTER_DIGIT = lazy(r"\s*s\b")  # the rest of Analysis.time_marks' prefilter ``\d\s*s\b``
+# What text.TIME_MARK requires right after the digits its number starts with: its number group
+# ``\d+`` takes the whole run of digits (a digit cannot follow it), so a mark numbered by a run
+# is there only if this matches where the run ends.
+_MARK_TAIL = lazy(r"(?:\.\d+)?\s*(?:-|\s)?\s*(?:seconds?|secs?|s)\b", re.IGNORECASE)
 # Lengths of the words a time mark opens with (text.TIME_MARK): at/by/in, from, after/until,
 # around/within.
 _OPENER_LENGTHS = (2, 4, 5, 6)
 _OPENERS = frozenset(("at", "after", "by", "until", "around", "from", "within", "in"))
+# What ends right before the whitespace in front of a mark's digits in text.TIME_MARK (with
+# ``search(text, pos, endpos)``, ``\Z`` is ``endpos``): an opener, or "the" / "first" after one.
+_HEAD_END = lazy(r"(?:at|after|by|until|around|from|within|in|the|first)\Z", re.IGNORECASE)
 
 
 def _non_ascii(text: str) -> str:
@@ -239,14 +246,21 @@ def _find_time_marks(a: Analysis) -> list[tuple[float, int, int]]:
     if len(lower) != len(text):
         return a.time_marks  # lowercasing changed offsets (rare): let the analysis scan
     runs = text_digit_runs(a)
-    starts: set[int] = set()
-    for run_start, _ in runs:
-        if run_start > 0 and text[run_start - 1].isspace():
-            _opener_starts(text, run_start, starts)
-    if not starts:
+    if not runs:
         return []
     # Analysis.time_marks only scans texts with "sec" or a digit followed by an "s".
     if "sec" not in lower and not any(_S_AFTER_DIGIT.match(lower, end) for _, end in runs):
+        return []
+    starts: set[int] = set()
+    for run_start, run_end in runs:
+        if (
+            run_start > 0
+            and text[run_start - 1].isspace()
+            and _MARK_TAIL.match(text, run_end) is not None
+            and _may_follow_opener(text, run_start)
+        ):
+            _opener_starts(text, run_start, starts)
+    if not starts:
         return []
     marks: list[tuple[float, int, int]] = []
     last_end = 0
@@ -258,6 +272,14 @@ def _find_time_marks(a: Analysis) -> list[tuple[float, int, int]]:
             marks.append((float(m.group(1)), m.start(), m.end()))
             last_end = m.end()
     return marks
+
+
+def _may_follow_opener(text: str, pos: int) -> bool:
+    """Whether a time mark's number may start at ``pos``, tested in C before the Python walk of
+    :func:`_opener_starts`: ``TIME_MARK`` has an opener, "the" or "first" right before the
+    whitespace in front of its number (read case-insensitively, as ``TIME_MARK`` reads them)."""
+    end = space_before(text, pos)
+    return _HEAD_END.search(text, max(0, end - 6), end) is not None
 
 
 def _opener_starts(text: str, pos: int, starts: set[int]) -> None:

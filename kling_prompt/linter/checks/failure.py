@@ -45,7 +45,6 @@ _IRREGULAR_PLURALS = frozenset(
 )
 
 
-_NOT_A_COUNT_AFTER = lazy(r"[\w%:/×-]|[.,]\d")
 _NEXT_WORD = lazy(r"\s+([^\W\d_][\w'’-]*)|\s*([.!?;:,(\[\"“])")
 
 
@@ -61,7 +60,7 @@ def exact_count(ctx: Context, meta: RuleMeta) -> Iterable[Diagnostic]:
     # A count is digits or a number word of the lexicon; most prompts have neither.
     if not has_digit(ctx.lower_text):
         for a in ctx.texts(meta):
-            if a.hits_for("counting.numbers"):
+            if "counting.numbers" in a.keys:
                 break
         else:
             return ()
@@ -74,15 +73,22 @@ def _exact_count(ctx: Context, meta: RuleMeta) -> Iterator[Diagnostic]:
         candidates = _candidates(a, minimum)
         if not candidates:
             continue
-        stops = {h.start for h in a.hits_for("counting.units")}
-        stops.update(h.start for h in a.hits_for("counting.natural"))
+        stops: set[int] | None = None  # built for the first plural after a number
         reported = 0
         for value, start, end in candidates:
-            if value < minimum or a.in_quote(start):
+            if value < minimum:
                 continue
-            noun = _counted_noun(a.lower, end, stops)
-            if noun is None:
+            # The noun first: most numbers count nothing, and then neither the units nor the
+            # quotes need to be looked up.
+            found = _counted_noun(a.lower, end)
+            if found is None:
                 continue
+            noun, words = found
+            if stops is None:
+                stops = {h.start for h in a.hits_for("counting.units")}
+                stops.update(h.start for h in a.hits_for("counting.natural"))
+            if not stops.isdisjoint(words) or a.in_quote(start):
+                continue  # "5 seconds", "10 steps": units and natural quantities are not counts
             reported += 1
             if reported > 3:
                 break
@@ -98,7 +104,12 @@ def _exact_count(ctx: Context, meta: RuleMeta) -> Iterator[Diagnostic]:
 
 def _candidates(a: Analysis, minimum: int = 0) -> list[tuple[int, int, int]]:
     """Numbers from ``minimum`` up that may count something: ``(value, start, end)`` in text
-    order."""
+    order.
+
+    Digits count something only with whitespace after them, before the noun (see
+    :func:`_counted_noun`): so never digits before a letter, "%", ":", "/", "×", "-" or a decimal
+    part ("4K", "16:9", "24fps", "5%", "3.5"), and those are left out before anything else.
+    """
     out = [
         (_NUMBER_WORDS[h.phrase.rsplit(" ", 1)[-1]], h.start, h.end)
         for h in a.hits_for("counting.numbers")
@@ -107,27 +118,34 @@ def _candidates(a: Analysis, minimum: int = 0) -> list[tuple[int, int, int]]:
     if runs:
         text = a.text
         for start, end in runs:
-            if end - start > 3 or (start > 0 and text[start - 1] in "-.,:#$£€_"):
+            if (
+                end - start > 3
+                or not text[end : end + 1].isspace()
+                or (start > 0 and text[start - 1] in "-.,:#$£€_")
+            ):
                 continue
             value = int(text[start:end])
-            if value < minimum or _NOT_A_COUNT_AFTER.match(text, end):
+            if value < minimum:
                 continue
             out.append((value, start, end))
         out.sort(key=lambda c: c[1])
     return out
 
 
-def _counted_noun(lower: str, pos: int, stops: set[int]) -> int | None:
-    """The end of the plural noun within three words after a number, if there is one."""
+def _counted_noun(lower: str, pos: int) -> tuple[int, list[int]] | None:
+    """The end of the plural noun within three words after a number, if there is one, and where
+    the words up to it start (the noun is not counted if one of them starts a unit)."""
+    starts: list[int] = []
     for _ in range(3):
         m = _NEXT_WORD.match(lower, pos)
         if m is None or m.group(2) is not None:
             return None
         word = m.group(1)
-        if m.start(1) in stops or word in ("of", "to", "and", "or", "times", "x"):
+        if word in ("of", "to", "and", "or", "times", "x"):
             return None
+        starts.append(m.start(1))
         if _plural(word):
-            return m.end(1)
+            return m.end(1), starts
         pos = m.end()
     return None
 

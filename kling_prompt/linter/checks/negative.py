@@ -272,10 +272,10 @@ def negative_conflicts_prompt(ctx: Context, meta: RuleMeta) -> Iterator[Diagnost
     neg = ctx.analysis("negative_prompt")
     if neg is None or not neg.text.strip():
         return
-    terms = neg.memo("kp603.terms", _terms)
-    if not terms:
-        return
     texts = ctx.texts(meta)
+    if not texts:
+        return
+    terms = _candidate_terms(neg, texts)
     # Only terms that occur somewhere can match: the pattern is built from those alone.
     present = tuple(t for t, _, _ in terms if any(t in a.lower for a in texts))
     if not present:
@@ -303,25 +303,54 @@ def negative_conflicts_prompt(ctx: Context, meta: RuleMeta) -> Iterator[Diagnost
 def _terms(neg: Analysis) -> list[tuple[str, int, int]]:
     """The terms of a negative prompt: ``(lowercase term, start, end)``."""
     terms: list[tuple[str, int, int]] = []
+    text = neg.text
+    for m in _TERM.finditer(text):
+        term = _term(text, m.start(), m.end())
+        if term is not None:
+            terms.append(term)
+    return terms
+
+
+def _candidate_terms(neg: Analysis, texts: list[Analysis]) -> list[tuple[str, int, int]]:
+    """The terms of :func:`_terms` that may occur in ``texts``: every one that does, in order.
+
+    A term is the end of its item (less whitespace and dots), so it holds the item's last word
+    (less dots): a term that occurs in a text has that word there too, and only the items whose
+    last word occurs are parsed. In an ASCII text each character lowercases on its own, so the
+    items are read in the lowercase text, at the same offsets; other texts take every term.
+    """
+    if not neg.text.isascii():
+        return neg.memo("kp603.terms", _terms)
+    hay = texts[0].lower if len(texts) == 1 else "\0".join([a.lower for a in texts])
+    text = neg.text
+    terms: list[tuple[str, int, int]] = []
+    for m in _TERM.finditer(neg.lower):
+        last = m.group().rsplit(None, 1)
+        if not last or last[-1].strip(".") in hay:
+            term = _term(text, m.start(), m.end())
+            if term is not None:
+                terms.append(term)
+    return terms
+
+
+def _term(text: str, start: int, end: int) -> tuple[str, int, int] | None:
+    """The term of the item ``text[start:end]`` (a match of ``_TERM``), or ``None``."""
+    raw = text[start:end]
+    stripped = raw.strip()
     # The patterns only run on items whose first letter can start them: a lead word starts with
     # a, o or t, a negation with n, d, w or a (and case folding adds no other letter for these).
-    for m in _TERM.finditer(neg.text):
-        raw = m.group()
-        stripped = raw.strip()
-        lead = _LEAD.match(stripped) if stripped[:1] in "aAoOtT" else None
-        cut = lead.end() if lead else 0
-        offset = len(raw) - len(raw.lstrip()) + cut
-        term = stripped[cut:].strip(" .")
-        if term[:1] in "nNdDwWaA" and _NEGATED_TERM.match(term):
-            continue  # "no audio": KP601's business, and often a deliberate double negative
-        if len(term) < 3:
-            continue
-        lower = term.lower()
-        if lower in _TOO_GENERIC or len(term.split()) > 4:
-            continue
-        start = m.start() + offset
-        terms.append((lower, start, start + len(term)))
-    return terms
+    lead = _LEAD.match(stripped) if stripped[:1] in "aAoOtT" else None
+    cut = lead.end() if lead else 0
+    term = stripped[cut:].strip(" .")
+    if term[:1] in "nNdDwWaA" and _NEGATED_TERM.match(term):
+        return None  # "no audio": KP601's business, and often a deliberate double negative
+    if len(term) < 3:
+        return None
+    lower = term.lower()
+    if lower in _TOO_GENERIC or len(term.split()) > 4:
+        return None
+    start += len(raw) - len(raw.lstrip()) + cut
+    return lower, start, start + len(term)
 
 
 @functools.lru_cache(maxsize=256)
@@ -367,24 +396,37 @@ def _negated(a: Analysis, pos: int) -> bool:
 # -- KP604 --------------------------------------------------------------------------------------
 
 
-# The message for each (rule message, endpoint default): formatted once, not per prompt.
-_KP604_MESSAGES: dict[tuple[str, str], str] = {}
+# Per endpoint entry: (rule message, the message with the endpoint's default filled in, or
+# ``None`` when the endpoint has no default negative prompt). Catalog entries never change, so
+# this is read once per endpoint, not per prompt.
+_KP604_MESSAGES: dict[object, tuple[str, str | None]] = {}
+
+
+def _kp604_message(info: object, template: str) -> tuple[str, str | None]:
+    field = getattr(info, "fields", {}).get("negative_prompt")
+    default = getattr(field, "default", None)
+    message: str | None = None
+    if isinstance(default, str) and default.strip():
+        message = template
+        with contextlib.suppress(KeyError, IndexError, ValueError):
+            message = template.format(default=default)
+    if len(_KP604_MESSAGES) > 256:
+        _KP604_MESSAGES.clear()
+    found = _KP604_MESSAGES[info] = (template, message)
+    return found
 
 
 @check("KP604")
 def default_negative(ctx: Context, meta: RuleMeta) -> Iterable[Diagnostic]:
     """No ``negative_prompt``: the endpoint's default one applies."""
     negative = ctx.arguments.get("negative_prompt")
-    if (isinstance(negative, str) and negative.strip()) or ctx.info is None:
+    info = ctx.info
+    if (isinstance(negative, str) and negative.strip()) or info is None:
         return ()
-    field = getattr(ctx.info, "fields", {}).get("negative_prompt")
-    default = getattr(field, "default", None)
-    if not isinstance(default, str) or not default.strip():
-        return ()
-    message = _KP604_MESSAGES.get((meta.message, default))
+    found = _KP604_MESSAGES.get(info)
+    if found is None or found[0] != meta.message:
+        found = _kp604_message(info, meta.message)
+    message = found[1]
     if message is None:
-        message = meta.message
-        with contextlib.suppress(KeyError, IndexError, ValueError):
-            message = message.format(default=default)
-        _KP604_MESSAGES[meta.message, default] = message
+        return ()
     return [ctx.report(meta, message, field="prompt" if "prompt" in ctx.arguments else None)]
