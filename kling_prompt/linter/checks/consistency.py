@@ -153,7 +153,8 @@ _DIGIT = lazy(r"\d")
 
 _ASCII_BYTES = bytes(range(128))
 _DIGITS = lazy(r"\d+")
-_S_AFTER_DIGIT = lazy(r"\s*s\b")  # the rest of Analysis.time_marks' prefilter ``\d\s*s\b``
+# The rest of Analysis.time_marks' prefilter ``\d\s*-?\s*s\b`` after a run of digits.
+_S_AFTER_DIGIT = lazy(r"\s*-?\s*s\b")
 # What text.TIME_MARK requires right after the digits its number starts with: its number group
 # ``\d+`` takes the whole run of digits (a digit cannot follow it), so a mark numbered by a run
 # is there only if this matches where the run ends.
