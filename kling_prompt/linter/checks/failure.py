@@ -246,7 +246,7 @@ def extreme_frame_rate(ctx: Context, meta: RuleMeta) -> Iterator[Diagnostic]:
         for hit in a.hits_for("frame-rate.extreme"):
             if not a.in_quote(hit.start):
                 spans.append((hit.start, hit.end))
-        if "fps" in a.lower or "frames" in a.lower:
+        if "fps" in a.lower or "frame" in a.lower:  # "frames per second", "frame per second"
             for m in anchored_finditer(_FPS, a, ("fps", "frame"), _fps_starts, "ſ"):
                 if float(m.group(1).replace(",", "")) > max_fps and not a.in_quote(m.start()):
                     spans.append(m.span())
