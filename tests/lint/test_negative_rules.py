@@ -85,6 +85,13 @@ def test_kp603_reports_at_the_negative_term() -> None:
     assert args["negative_prompt"][diag.start : diag.end] == "blur"
 
 
+def test_kp603_span_skips_dots_before_the_term() -> None:
+    for negative in (".blur, text", "low quality, ..blur", "the .blur"):
+        args = {"prompt": "A cyclist races downhill, motion blur", "negative_prompt": negative}
+        diag = next(d for d in lint(args) if d.code == "KP603")
+        assert negative[diag.start : diag.end] == "blur", negative
+
+
 def test_kp604_reads_the_default_from_the_catalog() -> None:
     request = Request("fal-ai/kling-video/v2.6/pro/text-to-video", {"prompt": "A lighthouse"})
     diag = next(d for d in LINTER.lint(request) if d.code == "KP604")

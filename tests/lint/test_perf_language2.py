@@ -124,8 +124,10 @@ def ref_terms(text: str) -> list[tuple[str, int, int]]:
     for m in REF_TERM.finditer(text):
         raw = m.group()
         lead = REF_LEAD.match(raw.strip())
+        rest = raw.strip()[lead.end() if lead else 0 :]
+        term = rest.strip(" .")
         offset = len(raw) - len(raw.lstrip()) + (lead.end() if lead else 0)
-        term = raw.strip()[lead.end() if lead else 0 :].strip(" .")
+        offset += len(rest) - len(rest.lstrip(" ."))
         if REF_NEGATED.match(term):
             continue
         if len(term) < 3 or term.lower() in negative._TOO_GENERIC or len(term.split()) > 4:

@@ -341,7 +341,9 @@ def _term(text: str, start: int, end: int) -> tuple[str, int, int] | None:
     # a, o or t, a negation with n, d, w or a (and case folding adds no other letter for these).
     lead = _LEAD.match(stripped) if stripped[:1] in "aAoOtT" else None
     cut = lead.end() if lead else 0
-    term = stripped[cut:].strip(" .")
+    rest = stripped[cut:]
+    term = rest.strip(" .")
+    cut += len(rest) - len(rest.lstrip(" ."))  # ".blur": the term starts after the dot
     if term[:1] in "nNdDwWaA" and _NEGATED_TERM.match(term):
         return None  # "no audio": KP601's business, and often a deliberate double negative
     if len(term) < 3:
