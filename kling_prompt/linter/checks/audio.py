@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import itertools
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable
 from typing import Any
 
 from kling_prompt.linter.diagnostic import Diagnostic
@@ -21,6 +21,7 @@ from kling_prompt.linter.text import Analysis, Quote
 _CLAUSE_END = lazy(r"[.!?\n]")
 _VOICE_TOKEN = lazy(r"<<<[^>]*>>>")
 _CAPS_WORD = lazy(r"(?<![\w'’])[A-Z][A-Z'’]*[A-Z](?![\w'’])")
+_CAPS_RUN = lazy(r"[A-Z][A-Z'’]*[A-Z]")  # what a capital word holds, without its boundaries
 _VOWELS = frozenset("AEIOUY")
 
 LANGUAGE_NAMES = {
@@ -70,7 +71,9 @@ def speaker_name(label: str) -> str:
 
     A role prefix is dropped too: ``[Character A: Lead Detective]`` is "lead detective".
     """
-    name = _VOICE_TOKEN.sub("", label.split(",", 1)[0])
+    name = label.split(",", 1)[0]
+    if "<" in name:  # a voice token needs "<<<"
+        name = _VOICE_TOKEN.sub("", name)
     name = name.split("@", 1)[0].rsplit(":", 1)[-1]
     name = " ".join(name.lower().split())
     return name or " ".join(label.lower().split())
@@ -106,38 +109,50 @@ def _parse_lines(a: Analysis) -> list[Line]:
     lines: list[Line] = []
     floor = 0
     quotes = a.quotes
-    verbs = a.hits_for("speech.say-verbs")
+    verbs: list[Any] | None = None  # the speech verbs, looked up for the first unlabelled line
     for i, q in enumerate(quotes):
         open_at = q.start - 1
         lead_start = _clause_cut(text, floor, open_at)
         close_at = q.end + 1
-        next_open = quotes[i + 1].start - 1 if i + 1 < len(quotes) else len(text)
-        tail_end = _clause_end(text, close_at, min(next_open, close_at + 40))
-        label = q.label if q.label_span is not None and q.label_span[1] > lead_start else None
-        lead_verbs = tail_verbs = verbs
-        if verbs:
-            lead_verbs = [h for h in verbs if lead_start <= h.start and h.end <= open_at]
-            tail_verbs = [h for h in verbs if close_at <= h.start and h.end <= tail_end]
-        pronoun = label is None and (
-            any(_pronoun_before(a, v.start, lead_start) for v in lead_verbs)
-            or any(_pronoun_before(a, v.start, close_at) for v in tail_verbs)
-        )
-        if label is not None:
-            how = "label"
-        elif _hits_in(a, "on-screen-text.carriers", lead_start, open_at) or _hits_in(
-            a, "on-screen-text.cues", lead_start, open_at
-        ):
-            how = "text"
-        elif lead_verbs or tail_verbs:
-            how = "verb"
-        elif text[lead_start:open_at].rstrip().endswith(":"):
-            how = "colon"
+        label = q.label
+        label_span = q.label_span
+        if label is not None and label_span is not None and label_span[1] > lead_start:
+            # A labelled line is "label" whatever verbs or pronouns surround it.
+            lines.append(Line(q, "label", speaker_name(label), lead_start, False))
         else:
-            how = "bare"
-        speaker = speaker_name(label) if label is not None else None
-        lines.append(Line(q, how, speaker, lead_start, pronoun))
+            if verbs is None:
+                verbs = a.hits_for("speech.say-verbs")
+            next_open = quotes[i + 1].start - 1 if i + 1 < len(quotes) else len(text)
+            lines.append(_unlabelled_line(a, q, verbs, lead_start, close_at, next_open))
         floor = close_at
     return lines
+
+
+def _unlabelled_line(
+    a: Analysis, q: Quote, verbs: list[Any], lead_start: int, close_at: int, next_open: int
+) -> Line:
+    """How a quoted line without a speaker label of its own is introduced."""
+    text = a.text
+    open_at = q.start - 1
+    lead_verbs = tail_verbs = verbs
+    if verbs:
+        tail_end = _clause_end(text, close_at, min(next_open, close_at + 40))
+        lead_verbs = [h for h in verbs if lead_start <= h.start and h.end <= open_at]
+        tail_verbs = [h for h in verbs if close_at <= h.start and h.end <= tail_end]
+    pronoun = any(_pronoun_before(a, v.start, lead_start) for v in lead_verbs) or any(
+        _pronoun_before(a, v.start, close_at) for v in tail_verbs
+    )
+    if _hits_in(a, "on-screen-text.carriers", lead_start, open_at) or _hits_in(
+        a, "on-screen-text.cues", lead_start, open_at
+    ):
+        how = "text"
+    elif lead_verbs or tail_verbs:
+        how = "verb"
+    elif text[lead_start:open_at].rstrip().endswith(":"):
+        how = "colon"
+    else:
+        how = "bare"
+    return Line(q, how, None, lead_start, pronoun)
 
 
 def _pronoun_before(a: Analysis, verb_start: int, floor: int) -> bool:
@@ -277,12 +292,15 @@ def _audio_evidence(a: Analysis) -> tuple[str, int, int] | None:
     for ref in a.references:
         if ref.kind == "voice":
             return "voice token", ref.start, ref.end
-    for hit in a.hits_for("audio.named"):
-        if a.in_quote(hit.start):
-            continue
-        if any(h.end <= hit.start and hit.start - h.end <= 12 for h in a.hits_for("audio.absent")):
-            continue
-        return f"sound ('{a.text[hit.start : hit.end]}')", hit.start, hit.end
+    named = a.hits_for("audio.named")
+    if named:
+        absent = a.hits_for("audio.absent")
+        for hit in named:
+            if a.in_quote(hit.start):
+                continue
+            if any(h.end <= hit.start and hit.start - h.end <= 12 for h in absent):
+                continue
+            return f"sound ('{a.text[hit.start : hit.end]}')", hit.start, hit.end
     return None
 
 
@@ -304,62 +322,69 @@ _KP501_MESSAGES = {
 
 
 @check("KP501")
-def audio_not_enabled(ctx: Context, meta: RuleMeta) -> Iterator[Diagnostic]:
+def audio_not_enabled(ctx: Context, meta: RuleMeta) -> Iterable[Diagnostic]:
     """Dialogue, singing or named sounds on a request that produces no audio."""
-    if not getattr(ctx.info, "video", True):
-        return
-    state = audio_state(ctx)
-    if state is None:
-        return
+    state = audio_state(ctx)  # most requests make sound: decided first
+    if state is None or not getattr(ctx.info, "video", True):
+        return ()
     for a in ctx.texts(meta):
         found = _audio_evidence(a)
         if found is None:
             continue
         what, start, end = found
-        yield ctx.report(
-            meta,
-            _KP501_MESSAGES[state],
-            field=a.field,
-            start=start,
-            end=end,
-            what=what,
-            endpoint=ctx.endpoint or "this endpoint",
-        )
-        return
+        return [
+            ctx.report(
+                meta,
+                _KP501_MESSAGES[state],
+                field=a.field,
+                start=start,
+                end=end,
+                what=what,
+                endpoint=ctx.endpoint or "this endpoint",
+            )
+        ]
+    return ()
 
 
 # -- KP502 ---------------------------------------------------------------------------------------
 
 
 @check("KP502")
-def unquoted_speech(ctx: Context, meta: RuleMeta) -> Iterator[Diagnostic]:
+def unquoted_speech(ctx: Context, meta: RuleMeta) -> Iterable[Diagnostic]:
     """A speech verb with no quoted line after (or right before) it."""
     if audio_state(ctx) is not None:
-        return
+        return ()
     limit = int(ctx.option(meta, "max_reports", 3))
+    out: list[Diagnostic] = []
     for a in ctx.texts(meta):
         verbs = a.hits_for("speech.say-verbs")
         if not verbs:
             continue
+        text = a.text
         quotes = a.quote_spans
         count = 0
         for hit in verbs:
-            if a.in_quote(hit.start) or "on-screen-text.cues" in hit.keys:
-                continue
-            if _PASSIVE.search(a.text, max(0, hit.start - 12), hit.start):
-                continue
-            if _quoted_near(a.text, quotes, hit.start, hit.end):
+            # Most verbs introduce a quote: that test first (the tests are independent).
+            if (
+                _quoted_near(text, quotes, hit.start, hit.end)
+                or a.in_quote(hit.start)
+                or "on-screen-text.cues" in hit.keys
+                or _PASSIVE.search(text, max(0, hit.start - 12), hit.start)
+            ):
                 continue
             count += 1
             if count > limit:
                 break
-            yield ctx.report(
-                meta,
-                field=a.field,
-                start=hit.start,
-                end=hit.end,
-                match=a.text[hit.start : hit.end],
+            out.append(
+                ctx.report(
+                    meta,
+                    field=a.field,
+                    start=hit.start,
+                    end=hit.end,
+                    match=text[hit.start : hit.end],
+                )
             )
+    return out
 
 
 _PASSIVE = lazy(r"\b(?:is|are|was|were|be|been|being)\s+$", re.IGNORECASE)
@@ -371,8 +396,7 @@ _GAP_BREAK = lazy(r"[.!?]|\n\s*\n")
 def _quoted_near(text: str, quotes: list[tuple[int, int]], start: int, end: int) -> bool:
     for q_open, q_close in quotes:
         if q_open >= end:
-            gap = text[end:q_open]
-            return len(gap) <= 160 and not _GAP_BREAK.search(gap)
+            return q_open - end <= 160 and not _GAP_BREAK.search(text, end, q_open)
         if (
             q_close <= start
             and start - q_close <= 40
@@ -397,12 +421,33 @@ def _is_group(a: Analysis, line: Line) -> bool:
     return bool(_hits_in(a, "speech.group", line.lead_start, line.quote.start - 1))
 
 
+def quote_labels(a: Analysis) -> frozenset[str]:
+    """The distinct speaker labels of a text's quotes (cached).
+
+    Only a labelled line has a speaker, and one label gives one speaker name, so a text has at
+    most this many speakers: rules about several speakers skip the dialogue parse below two.
+    """
+    if not a.quote_spans:
+        return _NO_LABELS
+    return a.memo("kp5.labels", _quote_labels)
+
+
+def _quote_labels(a: Analysis) -> frozenset[str]:
+    return frozenset([q.label for q in a.quotes if q.label is not None])
+
+
+_NO_LABELS: frozenset[str] = frozenset()
+
+
 @check("KP503")
-def unlabeled_speaker(ctx: Context, meta: RuleMeta) -> Iterator[Diagnostic]:
+def unlabeled_speaker(ctx: Context, meta: RuleMeta) -> Iterable[Diagnostic]:
     """With two or more speakers, a spoken line that has no ``[Speaker, tone]`` label."""
     if audio_state(ctx) is not None:
-        return
+        return ()
+    out: list[Diagnostic] = []
     for a in ctx.texts(meta):
+        if len(quote_labels(a)) < 2:
+            continue
         lines = [line for line in dialogue(a) if line.how != "text"]
         speakers = _speakers(lines)
         if len(speakers) < 2:
@@ -416,21 +461,27 @@ def unlabeled_speaker(ctx: Context, meta: RuleMeta) -> Iterator[Diagnostic]:
             ):
                 continue
             q = line.quote
-            yield ctx.report(
-                meta,
-                field=a.field,
-                start=q.start - 1,
-                end=q.end + 1,
-                speakers=", ".join(f"[{s}]" for s in speakers[:3]),
+            out.append(
+                ctx.report(
+                    meta,
+                    field=a.field,
+                    start=q.start - 1,
+                    end=q.end + 1,
+                    speakers=", ".join(f"[{s}]" for s in speakers[:3]),
+                )
             )
+    return out
 
 
 @check("KP504")
-def pronoun_speaker(ctx: Context, meta: RuleMeta) -> Iterator[Diagnostic]:
+def pronoun_speaker(ctx: Context, meta: RuleMeta) -> Iterable[Diagnostic]:
     """A line attributed with "he/she/they says" while several speakers exist."""
     if audio_state(ctx) is not None:
-        return
+        return ()
+    out: list[Diagnostic] = []
     for a in ctx.texts(meta):
+        if len(quote_labels(a)) < 2:
+            continue
         lines = dialogue(a)
         speakers = _speakers(lines)
         if len(speakers) < 2:
@@ -439,21 +490,27 @@ def pronoun_speaker(ctx: Context, meta: RuleMeta) -> Iterator[Diagnostic]:
             if not line.pronoun:
                 continue
             q = line.quote
-            yield ctx.report(
-                meta,
-                field=a.field,
-                start=q.start - 1,
-                end=q.end + 1,
-                speakers=", ".join(f"[{s}]" for s in speakers[:3]),
+            out.append(
+                ctx.report(
+                    meta,
+                    field=a.field,
+                    start=q.start - 1,
+                    end=q.end + 1,
+                    speakers=", ".join(f"[{s}]" for s in speakers[:3]),
+                )
             )
+    return out
 
 
 @check("KP505")
-def missing_speaker_transition(ctx: Context, meta: RuleMeta) -> Iterator[Diagnostic]:
+def missing_speaker_transition(ctx: Context, meta: RuleMeta) -> Iterable[Diagnostic]:
     """Consecutive lines of different speakers with no linking word between them."""
     if audio_state(ctx) is not None:
-        return
+        return ()
+    out: list[Diagnostic] = []
     for a in ctx.texts(meta):
+        if len(quote_labels(a)) < 2:
+            continue
         lines = [line for line in spoken_lines(a) if line.speaker is not None]
         for prev, line in itertools.pairwise(lines):
             if prev.speaker == line.speaker:
@@ -465,54 +522,64 @@ def missing_speaker_transition(ctx: Context, meta: RuleMeta) -> Iterator[Diagnos
                 continue  # an action sentence between the lines works as a pause
             label_span = line.quote.label_span
             start = label_span[0] if label_span is not None else line.quote.start - 1
-            yield ctx.report(
-                meta,
-                field=a.field,
-                start=start,
-                end=line.quote.end + 1,
-                first=prev.speaker,
-                second=line.speaker,
+            out.append(
+                ctx.report(
+                    meta,
+                    field=a.field,
+                    start=start,
+                    end=line.quote.end + 1,
+                    first=prev.speaker,
+                    second=line.speaker,
+                )
             )
+    return out
 
 
 # -- KP506 ---------------------------------------------------------------------------------------
 
 
 @check("KP506")
-def unsupported_speech_language(ctx: Context, meta: RuleMeta) -> Iterator[Diagnostic]:
+def unsupported_speech_language(ctx: Context, meta: RuleMeta) -> Iterable[Diagnostic]:
     """Spoken lines in a language the model does not voice."""
     if audio_state(ctx) is not None:
-        return
+        return ()
     table = ctx.option(meta, "languages", {})
     supported = table.get(ctx.family) if isinstance(table, dict) else None
     if not supported:
-        return
+        return ()
+    out: list[Diagnostic] = []
     for a in ctx.texts(meta):
         for line in spoken_lines(a):
             language = line_language(a, line)
             if language is None or language in supported:
                 continue
             q = line.quote
-            yield ctx.report(
-                meta,
-                field=a.field,
-                start=q.start,
-                end=q.end,
-                language=LANGUAGE_NAMES.get(language, language),
-                family=ctx.family,
-                supported=", ".join(LANGUAGE_NAMES.get(code, code) for code in supported),
+            out.append(
+                ctx.report(
+                    meta,
+                    field=a.field,
+                    start=q.start,
+                    end=q.end,
+                    language=LANGUAGE_NAMES.get(language, language),
+                    family=ctx.family,
+                    supported=", ".join(LANGUAGE_NAMES.get(code, code) for code in supported),
+                )
             )
+    return out
 
 
 # -- KP507 ---------------------------------------------------------------------------------------
 
 
 @check("KP507")
-def shouted_caps(ctx: Context, meta: RuleMeta) -> Iterator[Diagnostic]:
+def shouted_caps(ctx: Context, meta: RuleMeta) -> Iterable[Diagnostic]:
     """ALL-CAPS words (not acronyms) in English dialogue."""
     if audio_state(ctx) is not None:
-        return
+        return ()
+    out: list[Diagnostic] = []
     for a in ctx.texts(meta):
+        if not caps_in_quotes(a):
+            continue  # no capital word in any quote, spoken or not
         lines = spoken_lines(a)
         if not lines:
             continue
@@ -534,13 +601,24 @@ def shouted_caps(ctx: Context, meta: RuleMeta) -> Iterator[Diagnostic]:
                 continue
             if line_language(a, line) not in (None, "en"):
                 continue
-            yield ctx.report(
-                meta,
-                field=a.field,
-                start=words[0].start(),
-                end=words[-1].end(),
-                words=", ".join(dict.fromkeys(m.group() for m in words)),
+            out.append(
+                ctx.report(
+                    meta,
+                    field=a.field,
+                    start=words[0].start(),
+                    end=words[-1].end(),
+                    words=", ".join(dict.fromkeys(m.group() for m in words)),
+                )
             )
+    return out
+
+
+def caps_in_quotes(a: Analysis) -> bool:
+    """Whether some quote holds two capitals in a row, as every capital word of KP507 does
+    (a regular expression led by a character class: the scan runs in C)."""
+    text = a.text
+    search = _CAPS_RUN.search
+    return any(search(text, q.start, q.end) for q in a.quotes)
 
 
 # -- KP508 ---------------------------------------------------------------------------------------
@@ -567,19 +645,20 @@ _KP508_SHORT = (
 
 
 @check("KP508")
-def dialogue_too_long(ctx: Context, meta: RuleMeta) -> Iterator[Diagnostic]:
+def dialogue_too_long(ctx: Context, meta: RuleMeta) -> Iterable[Diagnostic]:
     """More spoken words than the video's seconds can hold (and 5 s dialogue on Kling 2.6)."""
     if audio_state(ctx) is not None:
-        return
+        return ()
     rate = float(ctx.option(meta, "words_per_second", 2.5))
     margin = float(ctx.option(meta, "margin", 0.1))
+    out: list[Diagnostic] = []
     for a in ctx.texts(meta):
         lines = spoken_lines(a)
-        singing = [
-            h
-            for h in a.hits_for("speech.singing")
-            if not a.in_quote(h.start) and "speech.say-verbs" in h.keys
-        ]
+        singing = a.hits_for("speech.singing")
+        if singing:
+            singing = [
+                h for h in singing if not a.in_quote(h.start) and "speech.say-verbs" in h.keys
+            ]
         if not lines and not singing:
             continue
         seconds = _duration(ctx, a.shot_index)
@@ -589,31 +668,40 @@ def dialogue_too_long(ctx: Context, meta: RuleMeta) -> Iterator[Diagnostic]:
         first = lines[0].quote.start - 1 if lines else singing[0].start
         last = lines[-1].quote.end + 1 if lines else singing[0].end
         if words > rate * seconds * (1 + margin):
-            yield ctx.report(
-                meta,
-                field=a.field,
-                start=first,
-                end=last,
-                words=round(words),
-                seconds=f"{seconds:g}",
-                limit=round(rate * seconds),
+            out.append(
+                ctx.report(
+                    meta,
+                    field=a.field,
+                    start=first,
+                    end=last,
+                    words=round(words),
+                    seconds=f"{seconds:g}",
+                    limit=round(rate * seconds),
+                )
             )
         elif ctx.family == "v2.6" and seconds <= 5:
             diag = ctx.report(meta, _KP508_SHORT, field=a.field, start=first, end=last)
-            yield _severity(ctx, meta, diag, "info")
+            out.append(_severity(ctx, meta, diag, "info"))
+    return out
 
 
 # -- KP509 ---------------------------------------------------------------------------------------
 
 
 @check("KP509")
-def too_many_speakers(ctx: Context, meta: RuleMeta) -> Iterator[Diagnostic]:
+def too_many_speakers(ctx: Context, meta: RuleMeta) -> Iterable[Diagnostic]:
     """Three or more distinct speakers in one request (a warning on Kling 2.6)."""
     if audio_state(ctx) is not None:
-        return
+        return ()
     maximum = int(ctx.option(meta, "max", 2))
+    texts = ctx.texts(meta)
+    labels = (
+        quote_labels(texts[0]) if len(texts) == 1 else _NO_LABELS.union(*map(quote_labels, texts))
+    )
+    if len(labels) <= maximum:
+        return ()  # fewer labels than it takes speakers to report
     seen: list[str] = []
-    for a in ctx.texts(meta):
+    for a in texts:
         for line in spoken_lines(a):
             if line.speaker is None or line.speaker in seen:
                 continue
@@ -631,8 +719,8 @@ def too_many_speakers(ctx: Context, meta: RuleMeta) -> Iterator[Diagnostic]:
                 )
                 if ctx.family == "v2.6":
                     diag = _severity(ctx, meta, diag, "warning")
-                yield diag
-                return
+                return [diag]
+    return ()
 
 
 # -- KP510 ---------------------------------------------------------------------------------------
@@ -667,47 +755,67 @@ _FUNCTION_WORDS = frozenset(
     ]
 )
 _SOURCE_AFTER = lazy(r"\s*(?::|\bof\b|\bfrom\b|\blike\b|\bby\b)", re.IGNORECASE)
-_WORD_BEFORE = lazy(r"([\w'’-]+)[\s]*$")
+_WORD_BEFORE_REVERSED = lazy(r"\s*([\w'’-]+)")
 
 
 @check("KP510")
-def generic_sound(ctx: Context, meta: RuleMeta) -> Iterator[Diagnostic]:
+def generic_sound(ctx: Context, meta: RuleMeta) -> Iterable[Diagnostic]:
     """A bare "sound", "noise", "music" or "audio" with no source or state."""
     if audio_state(ctx) is not None:
-        return
+        return ()
+    out: list[Diagnostic] = []
     for a in ctx.texts(meta):
+        text = a.text
         for hit in a.hits_for("audio.generic"):
-            if "audio.compounds" in hit.keys or "audio.sourced" in hit.keys:
+            # Independent excuses, the ones that settle most hits first.
+            if (
+                "audio.compounds" in hit.keys
+                or "audio.sourced" in hit.keys
+                or _described_before(text, hit.start)
+                or a.in_quote(hit.start)
+                or _in_label(text, hit.start)
+                or _SOURCE_AFTER.match(text, hit.end)
+                or _after_quote(text, hit.start)  # '"shh-shh" sound': the quote is the sound
+            ):
                 continue
-            if a.in_quote(hit.start) or _in_label(a.text, hit.start):
-                continue
-            if _SOURCE_AFTER.match(a.text, hit.end):
-                continue
-            if _after_quote(a.text, hit.start):
-                continue  # '"shh-shh" sound': the quote is the sound
-            if _described_before(a.text, hit.start):
-                continue
-            yield ctx.report(
-                meta,
-                field=a.field,
-                start=hit.start,
-                end=hit.end,
-                match=a.text[hit.start : hit.end],
+            out.append(
+                ctx.report(
+                    meta,
+                    field=a.field,
+                    start=hit.start,
+                    end=hit.end,
+                    match=text[hit.start : hit.end],
+                )
             )
+    return out
 
 
 def _described_before(text: str, pos: int) -> bool:
     """Whether a word before ``pos`` describes the sound ("crowd noise", "their music")."""
     for _ in range(2):
-        before = _WORD_BEFORE.search(text, max(0, pos - 40), pos)
+        before = word_before(text, pos)
         if before is None:
             return False
-        word = before.group(1).lower()
+        start, word = before
+        word = word.lower()
         if word in ("background", "ambient"):
-            pos = before.start()
+            pos = start
             continue
         return word not in _FUNCTION_WORDS
     return False
+
+
+def word_before(text: str, pos: int) -> tuple[int, str] | None:
+    """The word (letters, digits, ``'’-``) that ends the 40 characters before ``pos``, give or
+    take spaces, with where it starts; ``None`` when they end otherwise.
+
+    A search for ``([\\w'’-]+)\\s*$`` in the window, done backwards: the reversed window is matched
+    once from its start, instead of trying the pattern at every position of the window.
+    """
+    m = _WORD_BEFORE_REVERSED.match(text[max(0, pos - 40) : pos][::-1])
+    if m is None:
+        return None
+    return pos - m.end(), m.group(1)[::-1]
 
 
 def _after_quote(text: str, pos: int) -> bool:

@@ -1,0 +1,231 @@
+"""The fast paths of the audio rules (KP501-KP510) agree with the computations they skip.
+
+``checks/audio.py`` parses dialogue once per text and answers most requests before the parse:
+a labelled line needs no verb or pronoun lookup, rules about several speakers need two distinct
+labels, KP507 needs two capitals in a row inside a quote. Each shortcut is compared here, on
+generated dialogue and on the rule-file cases, with the plain definition it replaced (kept below
+as the reference).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from test_gates import _case_requests
+
+from kling_prompt.linter import Linter
+from kling_prompt.linter.checks import audio
+from kling_prompt.linter.rules import Context
+from kling_prompt.linter.text import Analysis
+from kling_prompt.request import Request
+
+LINTER = Linter()
+MATCHER = LINTER.matcher
+META = {rule.meta.code: rule.meta for rule in LINTER.rules}
+V3 = "fal-ai/kling-video/v3/pro/text-to-video"
+SETTINGS = settings(max_examples=600, deadline=None, suppress_health_check=list(HealthCheck))
+
+_PIECES = st.sampled_from(
+    [
+        "[Man, calm voice]", "[Woman]", "[Old man<<<voice_1>>>, gravelly]", "[<<<voice_2>>>]",
+        "[Character A: Lead Detective]", "[Guide @Mr. Wang's voice]", "[Man]", "[ Man ]",
+        "[Host, warm]", "[host]", "[Anna]", "[Ben]", "[", "]", '"', '"', "“", "”", "「", "」",
+        "Hello there", "NEVER give up", "The NASA launch is OK", "I AM here", "DON'T", "NYPD",
+        "Bonjour, je suis votre serveur", "Hola, ¿cómo estás?", "你好", "こんにちは",
+        " says", " says:", " said", " asks", " replies", " whispers", " shouts", " sings",
+        " calls out", " is", " was", " he", " she", " they", " He", " both", " in unison",
+        " together", "Immediately,", " Then,", " then", " after a pause", "(Speaker switches)",
+        " a sign that reads", " a banner reading", " text", " caption", " subtitle",
+        " sound", " music", " noise", " audio", " background", " ambient", " crowd", " of",
+        " from", " the", " a", " and", " soft", " singer", " sang", " song", " rain",
+        ". ", "! ", "? ", "\n", "\n\n", ": ", ", ", " ", "  ", "'", "’", "-", "ſ", "İ",
+    ]
+)  # fmt: skip
+_TEXT = st.lists(_PIECES, max_size=40).map("".join)
+_ANY = st.one_of(_TEXT, _TEXT, st.text(max_size=80))
+
+
+def _analysis(text: str) -> Analysis:
+    return Analysis(text, matcher=MATCHER)
+
+
+def _case_texts() -> list[str]:
+    out = []
+    for _, request in _case_requests():
+        for _, text in request.text_fields():
+            out.append(text)
+    return out
+
+
+CASE_TEXTS = _case_texts()
+
+
+# -- reference definitions ------------------------------------------------------------------------
+
+REF_VOICE_TOKEN = re.compile(r"<<<[^>]*>>>")
+REF_WORD_BEFORE = re.compile(r"([\w'’-]+)[\s]*$")
+REF_GAP_BREAK = re.compile(r"[.!?]|\n\s*\n")
+REF_CLAUSE_END = re.compile(r"[.!?\n]")
+
+
+def ref_speaker_name(label: str) -> str:
+    name = REF_VOICE_TOKEN.sub("", label.split(",", 1)[0])
+    name = name.split("@", 1)[0].rsplit(":", 1)[-1]
+    name = " ".join(name.lower().split())
+    return name or " ".join(label.lower().split())
+
+
+def ref_parse_lines(a: Analysis) -> list[tuple[Any, ...]]:
+    """The dialogue parse as it was: every line looks up verbs, pronouns and text cues."""
+    text = a.text
+    lines: list[tuple[Any, ...]] = []
+    floor = 0
+    quotes = a.quotes
+    verbs = a.hits_for("speech.say-verbs")
+    for i, q in enumerate(quotes):
+        open_at = q.start - 1
+        lead_start = audio._clause_cut(text, floor, open_at)
+        close_at = q.end + 1
+        next_open = quotes[i + 1].start - 1 if i + 1 < len(quotes) else len(text)
+        tail_end = audio._clause_end(text, close_at, min(next_open, close_at + 40))
+        label = q.label if q.label_span is not None and q.label_span[1] > lead_start else None
+        lead_verbs = tail_verbs = verbs
+        if verbs:
+            lead_verbs = [h for h in verbs if lead_start <= h.start and h.end <= open_at]
+            tail_verbs = [h for h in verbs if close_at <= h.start and h.end <= tail_end]
+        pronoun = label is None and (
+            any(audio._pronoun_before(a, v.start, lead_start) for v in lead_verbs)
+            or any(audio._pronoun_before(a, v.start, close_at) for v in tail_verbs)
+        )
+        if label is not None:
+            how = "label"
+        elif audio._hits_in(a, "on-screen-text.carriers", lead_start, open_at) or audio._hits_in(
+            a, "on-screen-text.cues", lead_start, open_at
+        ):
+            how = "text"
+        elif lead_verbs or tail_verbs:
+            how = "verb"
+        elif text[lead_start:open_at].rstrip().endswith(":"):
+            how = "colon"
+        else:
+            how = "bare"
+        speaker = ref_speaker_name(label) if label is not None else None
+        lines.append((q.start, q.end, how, speaker, lead_start, pronoun))
+        floor = close_at
+    return lines
+
+
+def ref_quoted_near(text: str, quotes: list[tuple[int, int]], start: int, end: int) -> bool:
+    for q_open, q_close in quotes:
+        if q_open >= end:
+            gap = text[end:q_open]
+            return len(gap) <= 160 and not REF_GAP_BREAK.search(gap)
+        if (
+            q_close <= start
+            and start - q_close <= 40
+            and not REF_CLAUSE_END.search(text, q_close, start)
+        ):
+            return True
+    return False
+
+
+def _lines(a: Analysis) -> list[tuple[Any, ...]]:
+    return [
+        (line.quote.start, line.quote.end, line.how, line.speaker, line.lead_start, line.pronoun)
+        for line in audio.dialogue(a)
+    ]
+
+
+# -- the dialogue parse ---------------------------------------------------------------------------
+
+
+@SETTINGS
+@given(text=_ANY)
+def test_parse_is_the_reference_parse(text: str) -> None:
+    assert _lines(_analysis(text)) == ref_parse_lines(_analysis(text))
+
+
+def test_parse_is_the_reference_parse_on_rule_cases() -> None:
+    for text in CASE_TEXTS:
+        assert _lines(_analysis(text)) == ref_parse_lines(_analysis(text)), text
+
+
+@SETTINGS
+@given(label=st.one_of(_TEXT, st.text(max_size=40)))
+def test_speaker_name_is_the_reference(label: str) -> None:
+    assert audio.speaker_name(label) == ref_speaker_name(label)
+
+
+# -- prechecks ------------------------------------------------------------------------------------
+
+
+def _check_bounds(text: str) -> None:
+    a = _analysis(text)
+    speakers = {line.speaker for line in audio.dialogue(a) if line.speaker is not None}
+    # Rules about several speakers skip texts with fewer than two distinct labels.
+    assert len(speakers) <= len(audio.quote_labels(a))
+    # KP507 skips texts where no quote holds two capitals in a row.
+    if any(audio._CAPS_WORD.search(text, q.start, q.end) for q in a.quotes):
+        assert audio.caps_in_quotes(a)
+
+
+@SETTINGS
+@given(text=_ANY)
+def test_prechecks_are_necessary(text: str) -> None:
+    _check_bounds(text)
+
+
+def test_prechecks_are_necessary_on_rule_cases() -> None:
+    for text in CASE_TEXTS:
+        _check_bounds(text)
+
+
+# -- KP502, KP510 helpers -------------------------------------------------------------------------
+
+
+@SETTINGS
+@given(text=_ANY, data=st.data())
+def test_word_before_is_the_reference_search(text: str, data: st.DataObject) -> None:
+    pos = data.draw(st.integers(0, len(text)))
+    found = REF_WORD_BEFORE.search(text, max(0, pos - 40), pos)
+    expected = None if found is None else (found.start(), found.group(1))
+    assert audio.word_before(text, pos) == expected
+
+
+@SETTINGS
+@given(text=_ANY)
+def test_quoted_near_is_the_reference(text: str) -> None:
+    a = _analysis(text)
+    for hit in a.hits_for("speech.say-verbs"):
+        assert audio._quoted_near(text, a.quote_spans, hit.start, hit.end) == ref_quoted_near(
+            text, a.quote_spans, hit.start, hit.end
+        )
+
+
+# -- whole rules ----------------------------------------------------------------------------------
+
+
+def test_rules_with_several_texts() -> None:
+    """KP509 counts speakers over every text field: labels are gathered the same way."""
+    shots = [
+        {"prompt": '[Anna] says: "Hi." Then, [Ben] says: "Hey."', "duration": "5"},
+        {"prompt": '[Carl] says: "Hello."', "duration": "5"},
+    ]
+    request = Request(V3, {"prompt": "", "multi_prompt": shots, "shot_type": "customize"})
+    found = [d for d in LINTER.lint(request) if d.code == "KP509"]
+    assert len(found) == 1
+    assert "[anna], [ben], [carl]" in found[0].message
+
+
+def test_no_text_fields() -> None:
+    """A request without text fields: KP509 has no labels to gather and reports nothing."""
+    request = Request(V3, {})
+    info, mode, family = LINTER.resolve(request)
+    ctx = Context(
+        request, info=info, mode=mode, family=family, matcher=MATCHER, config=LINTER.config
+    )
+    assert ctx.analyses == []
+    assert list(audio.too_many_speakers(ctx, META["KP509"])) == []
