@@ -18,6 +18,8 @@ from test_gates import _case_requests
 
 from kling_prompt.linter import Linter
 from kling_prompt.linter.checks import audio
+from kling_prompt.linter.language import detect_language
+from kling_prompt.linter.lexicon import Hit
 from kling_prompt.linter.rules import Context
 from kling_prompt.linter.text import Analysis
 from kling_prompt.request import Request
@@ -69,6 +71,29 @@ REF_VOICE_TOKEN = re.compile(r"<<<[^>]*>>>")
 REF_WORD_BEFORE = re.compile(r"([\w'’-]+)[\s]*$")
 REF_GAP_BREAK = re.compile(r"[.!?]|\n\s*\n")
 REF_CLAUSE_END = re.compile(r"[.!?\n]")
+REF_SECONDS = re.compile(r"\s*(\d+(?:\.\d+)?)\s*s?\s*")
+REF_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff66-\uff9f]")
+REF_SPOKEN_WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")
+
+
+def ref_as_seconds(value: Any) -> float | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, (int, float)):
+        return float(value) if value > 0 else None
+    if isinstance(value, str):
+        m = REF_SECONDS.fullmatch(value)
+        if m:
+            seconds = float(m.group(1))
+            return seconds if seconds > 0 else None
+    return None
+
+
+def ref_spoken_words(text: str) -> float:
+    cjk = len(REF_CJK.findall(text))
+    if cjk:
+        text = REF_CJK.sub(" ", text)
+    return len(REF_SPOKEN_WORD.findall(text)) + cjk / 2
 
 
 def ref_speaker_name(label: str) -> str:
@@ -76,6 +101,17 @@ def ref_speaker_name(label: str) -> str:
     name = name.split("@", 1)[0].rsplit(":", 1)[-1]
     name = " ".join(name.lower().split())
     return name or " ".join(label.lower().split())
+
+
+def ref_hits_in(a: Analysis, key: str, start: int, end: int) -> list[Hit]:
+    return [h for h in a.hits_for(key) if start <= h.start and h.end <= end]
+
+
+def ref_pronoun_before(a: Analysis, verb_start: int, floor: int) -> bool:
+    return any(
+        floor <= p.start and p.end <= verb_start and verb_start - p.end <= 30
+        for p in a.hits_for("speech.pronouns")
+    )
 
 
 def ref_parse_lines(a: Analysis) -> list[tuple[Any, ...]]:
@@ -97,12 +133,12 @@ def ref_parse_lines(a: Analysis) -> list[tuple[Any, ...]]:
             lead_verbs = [h for h in verbs if lead_start <= h.start and h.end <= open_at]
             tail_verbs = [h for h in verbs if close_at <= h.start and h.end <= tail_end]
         pronoun = label is None and (
-            any(audio._pronoun_before(a, v.start, lead_start) for v in lead_verbs)
-            or any(audio._pronoun_before(a, v.start, close_at) for v in tail_verbs)
+            any(ref_pronoun_before(a, v.start, lead_start) for v in lead_verbs)
+            or any(ref_pronoun_before(a, v.start, close_at) for v in tail_verbs)
         )
         if label is not None:
             how = "label"
-        elif audio._hits_in(a, "on-screen-text.carriers", lead_start, open_at) or audio._hits_in(
+        elif ref_hits_in(a, "on-screen-text.carriers", lead_start, open_at) or ref_hits_in(
             a, "on-screen-text.cues", lead_start, open_at
         ):
             how = "text"
@@ -229,3 +265,122 @@ def test_no_text_fields() -> None:
     )
     assert ctx.analyses == []
     assert list(audio.too_many_speakers(ctx, META["KP509"])) == []
+
+
+# -- lexicon hits from the matched texts ----------------------------------------------------------
+
+# Every key the audio rules look up.
+KEYS = [
+    "speech.say-verbs",
+    "speech.pronouns",
+    "speech.group",
+    "speech.linkers",
+    "speech.singing",
+    "on-screen-text.carriers",
+    "on-screen-text.cues",
+    "acronyms",
+    "audio.named",
+    "audio.absent",
+    "audio.generic",
+]
+
+
+def _check_spans(text: str) -> None:
+    for key in KEYS:
+        a = _analysis(text)
+        spans = audio.key_spans(a, key)
+        hits = _analysis(text).hits_for(key)
+        assert [(start, end) for start, end, _ in spans] == [(h.start, h.end) for h in hits]
+        assert [MATCHER.keys_of_match(raw) for _, _, raw in spans] == [h.keys for h in hits]
+
+
+@SETTINGS
+@given(text=_ANY)
+def test_key_spans_are_the_hits(text: str) -> None:
+    _check_spans(text)
+
+
+def test_key_spans_are_the_hits_on_rule_cases() -> None:
+    for text in CASE_TEXTS:
+        _check_spans(text)
+
+
+def test_key_spans_with_punctuation_led_phrases() -> None:
+    """Texts with a punctuation-led phrase (found outside the parts) take the hits' way."""
+    for text in ('<<<element_1>>> says: "Hi."', "@Element1 and <<<voice_1>>> sing a song"):
+        _check_spans(text)
+
+
+def test_key_spans_without_matcher() -> None:
+    assert audio.key_spans(Analysis('He says: "Hi."'), "speech.say-verbs") == []
+
+
+@SETTINGS
+@given(text=_ANY)
+def test_singing_verbs_are_the_singing_hits(text: str) -> None:
+    """KP508 takes the speech verbs that carry the singing key, as it took the singing hits
+    that carry the speech-verb key."""
+    a = _analysis(text)
+    singing = [h for h in a.hits_for("speech.singing") if "speech.say-verbs" in h.keys]
+    verbs = [h for h in a.hits_for("speech.say-verbs") if "speech.singing" in h.keys]
+    assert singing == verbs
+
+
+# -- languages, durations, words ------------------------------------------------------------------
+
+_WORDS = st.sampled_from(
+    [
+        "the", "and", "is", "you", "I", "it's", "don't", "do", "was", "as", "no", "die", "in",
+        "el", "los", "que", "y", "es", "hola", "gracias", "le", "les", "je", "vous", "c'est",
+        "der", "und", "ich", "nicht", "o", "e", "não", "você", "il", "che", "sono", "de", "het",
+        "een", "ik", "niet", "ñ", "¿", "ß", "ç", "ã", "õ", "Éla", "très", "İs", "ſo", "Straße",
+        "hello", "world", "rain", "go", "run", "now", "here", "ja", "nee", "op", "van", "per",
+        "你好", "こんにちは", "안녕", "Привет", "مرحبا", "Γεια", "नमस्ते", "สวัสดี", "’", "'",
+        ",", ".", "!", "?", "—", "-", "1", "42", "_",
+    ]
+)  # fmt: skip
+_LINE = st.lists(_WORDS, max_size=14).map(" ".join)
+_LINES = st.one_of(_LINE, _LINE, st.text(max_size=40))
+
+
+@settings(max_examples=3000, deadline=None, suppress_health_check=list(HealthCheck))
+@given(text=_LINES)
+def test_english_or_none_is_never_wrong(text: str) -> None:
+    if audio.english_or_none(text):
+        assert detect_language(text) in (None, "en")
+
+
+def test_english_or_none_on_rule_cases() -> None:
+    for text in CASE_TEXTS:
+        for q in _analysis(text).quotes:
+            if audio.english_or_none(q.text):
+                assert detect_language(q.text) in (None, "en"), q.text
+
+
+def test_english_or_none_answers_common_lines() -> None:
+    assert audio.english_or_none("Where were you last night? I was here.")
+    assert audio.english_or_none("Yes.")
+    assert not audio.english_or_none("Bonjour, je suis votre serveur et nous avons une table.")
+    assert not audio.english_or_none("你说我们这场婚礼会不会太过简单了")
+
+
+_DURATIONS = st.one_of(
+    st.text(alphabet="0123456789 .s5٣５²\t\n-+eE_", max_size=8),
+    st.integers(-5, 20),
+    st.floats(allow_nan=True),
+    st.booleans(),
+    st.none(),
+)
+
+
+@SETTINGS
+@given(value=_DURATIONS)
+def test_as_seconds_is_the_reference(value: Any) -> None:
+    got, expected = audio.as_seconds(value), ref_as_seconds(value)
+    assert got == expected or (got != got and expected != expected)  # NaN
+
+
+@SETTINGS
+@given(text=st.one_of(_LINE, st.text(max_size=60), st.text(alphabet="ab'’ _-1é中", max_size=30)))
+def test_spoken_words_is_the_reference(text: str) -> None:
+    assert audio.spoken_words(text) == ref_spoken_words(text)

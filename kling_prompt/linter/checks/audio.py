@@ -11,12 +11,15 @@ from __future__ import annotations
 import itertools
 import re
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kling_prompt.linter.diagnostic import Diagnostic
 from kling_prompt.linter.lazyre import lazy
 from kling_prompt.linter.rules import Context, RuleMeta, check
 from kling_prompt.linter.text import Analysis, Quote
+
+if TYPE_CHECKING:
+    from kling_prompt.linter.lexicon import Matcher
 
 _CLAUSE_END = lazy(r"[.!?\n]")
 _VOICE_TOKEN = lazy(r"<<<[^>]*>>>")
@@ -79,8 +82,103 @@ def speaker_name(label: str) -> str:
     return name or " ".join(label.lower().split())
 
 
-def _hits_in(a: Analysis, key: str, start: int, end: int) -> list[Any]:
-    return [h for h in a.hits_for(key) if start <= h.start and h.end <= end]
+# -- lexicon hits without building them -------------------------------------------------------
+
+# A lexicon hit as the audio rules use it: start, end, and the matched text (its keys are
+# ``matcher.keys_of_match(text)``).
+Span = tuple[int, int, str]
+_NO_SPANS: list[Span] = []
+
+
+def key_spans(a: Analysis, key: str) -> list[Span]:
+    """The hits of one lexicon key, as ``a.hits_for(key)`` has them, in text order (cached).
+
+    Found from the matched texts the gates already have (``a.parts``): ``a.hits`` builds a hit
+    with its keys for every phrase of the text, and no other rule needs them in most dialogue
+    prompts, while these rules ask about a few keys of a few phrases.
+    """
+    if key not in a.keys:
+        return _NO_SPANS
+    cache: dict[str, list[Span]] = a.memo("kp5.spans", _new_cache)
+    found = cache.get(key)
+    if found is None:
+        found = cache[key] = _key_spans(a, key)
+    return found
+
+
+def _key_spans(a: Analysis, key: str) -> list[Span]:
+    parts = a.parts
+    matched = a.matched
+    if len(matched) != len(parts) // 3 or a.matcher is None:
+        # Punctuation-led phrases (``<<<element_1>>>``) are found by a second pattern, outside
+        # the parts: the hits have them all.
+        return [(h.start, h.end, a.lower[h.start : h.end]) for h in a.hits_for(key)]
+    picked = _phrases(a.matcher, key).indices(matched)
+    # As ``Matcher.find``: the parts run text, character before, phrase, ... over the text with a
+    # space in front, so phrase ``j`` is part ``3j + 2`` and starts where the parts before it
+    # end, less one.
+    spans: list[Span] = []
+    start = -1
+    done = 0
+    for j in picked:
+        i = 3 * j + 2
+        start += len("".join(parts[done:i]))
+        done = i
+        spans.append((start, start + len(parts[i]), matched[j]))
+    return spans
+
+
+class _KeyPhrases:
+    """The matched texts seen so far, and those whose phrase carries one lexicon key.
+
+    Only ever added to, the carrying set first, so a text in ``seen`` is always settled (one
+    instance may serve several threads); a full one is replaced, not cleared.
+    """
+
+    __slots__ = ("carrying", "key", "keys_of", "seen")
+
+    def __init__(self, matcher: Matcher, key: str) -> None:
+        self.key = key
+        self.keys_of = matcher.keys_of_match
+        self.seen: set[str] = set()
+        self.carrying: set[str] = set()
+
+    def indices(self, matched: list[str]) -> list[int]:
+        """Where in ``matched`` the texts that carry the key are."""
+        if not self.seen.issuperset(matched):
+            for raw in matched:
+                if raw not in self.seen:
+                    if self.key in self.keys_of(raw):
+                        self.carrying.add(raw)
+                    self.seen.add(raw)
+        carrying = self.carrying
+        return [j for j, raw in enumerate(matched) if raw in carrying]
+
+
+_KEY_PHRASES: dict[tuple[int, str], tuple[Matcher, _KeyPhrases]] = {}
+
+
+def _phrases(matcher: Matcher, key: str) -> _KeyPhrases:
+    found = _KEY_PHRASES.get((id(matcher), key))
+    if found is None or found[0] is not matcher or len(found[1].seen) > 20_000:
+        if len(_KEY_PHRASES) > 256:
+            _KEY_PHRASES.clear()
+        found = _KEY_PHRASES[(id(matcher), key)] = (matcher, _KeyPhrases(matcher, key))
+    return found[1]
+
+
+def _new_cache(_: Analysis) -> dict[str, list[Span]]:
+    return {}
+
+
+def _keys_of(a: Analysis, raw: str) -> tuple[str, ...]:
+    """The keys of a matched text of ``a`` (as ``Hit.keys``)."""
+    return a.matcher.keys_of_match(raw) if a.matcher is not None else ()
+
+
+def _hits_in(a: Analysis, key: str, start: int, end: int) -> bool:
+    """Whether a hit of ``key`` lies within ``start:end``."""
+    return any(start <= s and e <= end for s, e, _ in key_spans(a, key))
 
 
 def _clause_cut(text: str, start: int, end: int) -> int:
@@ -109,7 +207,7 @@ def _parse_lines(a: Analysis) -> list[Line]:
     lines: list[Line] = []
     floor = 0
     quotes = a.quotes
-    verbs: list[Any] | None = None  # the speech verbs, looked up for the first unlabelled line
+    verbs: list[Span] | None = None  # the speech verbs, looked up for the first unlabelled line
     for i, q in enumerate(quotes):
         open_at = q.start - 1
         lead_start = _clause_cut(text, floor, open_at)
@@ -121,7 +219,7 @@ def _parse_lines(a: Analysis) -> list[Line]:
             lines.append(Line(q, "label", speaker_name(label), lead_start, False))
         else:
             if verbs is None:
-                verbs = a.hits_for("speech.say-verbs")
+                verbs = key_spans(a, "speech.say-verbs")
             next_open = quotes[i + 1].start - 1 if i + 1 < len(quotes) else len(text)
             lines.append(_unlabelled_line(a, q, verbs, lead_start, close_at, next_open))
         floor = close_at
@@ -129,7 +227,7 @@ def _parse_lines(a: Analysis) -> list[Line]:
 
 
 def _unlabelled_line(
-    a: Analysis, q: Quote, verbs: list[Any], lead_start: int, close_at: int, next_open: int
+    a: Analysis, q: Quote, verbs: list[Span], lead_start: int, close_at: int, next_open: int
 ) -> Line:
     """How a quoted line without a speaker label of its own is introduced."""
     text = a.text
@@ -137,10 +235,10 @@ def _unlabelled_line(
     lead_verbs = tail_verbs = verbs
     if verbs:
         tail_end = _clause_end(text, close_at, min(next_open, close_at + 40))
-        lead_verbs = [h for h in verbs if lead_start <= h.start and h.end <= open_at]
-        tail_verbs = [h for h in verbs if close_at <= h.start and h.end <= tail_end]
-    pronoun = any(_pronoun_before(a, v.start, lead_start) for v in lead_verbs) or any(
-        _pronoun_before(a, v.start, close_at) for v in tail_verbs
+        lead_verbs = [v for v in verbs if lead_start <= v[0] and v[1] <= open_at]
+        tail_verbs = [v for v in verbs if close_at <= v[0] and v[1] <= tail_end]
+    pronoun = any(_pronoun_before(a, v[0], lead_start) for v in lead_verbs) or any(
+        _pronoun_before(a, v[0], close_at) for v in tail_verbs
     )
     if _hits_in(a, "on-screen-text.carriers", lead_start, open_at) or _hits_in(
         a, "on-screen-text.cues", lead_start, open_at
@@ -158,8 +256,8 @@ def _unlabelled_line(
 def _pronoun_before(a: Analysis, verb_start: int, floor: int) -> bool:
     """A subject pronoun shortly before a speech verb: "then he says", "she quietly replies"."""
     return any(
-        floor <= p.start and p.end <= verb_start and verb_start - p.end <= 30
-        for p in a.hits_for("speech.pronouns")
+        floor <= start and end <= verb_start and verb_start - end <= 30
+        for start, end, _ in key_spans(a, "speech.pronouns")
     )
 
 
@@ -183,13 +281,67 @@ def _spoken_lines(a: Analysis) -> list[Line]:
 
 def line_language(a: Analysis, line: Line) -> str | None:
     """The guessed language of a line (see :mod:`kling_prompt.linter.language`), cached."""
-    cache: dict[int, str | None] = a.memo("kp5.language", lambda _: {})
+    cache: dict[int, str | None] = a.memo("kp5.language", _new_language_cache)
     start = line.quote.start
     if start not in cache:
         from kling_prompt.linter.language import detect_language
 
         cache[start] = detect_language(line.quote.text)
     return cache[start]
+
+
+def _new_language_cache(_: Analysis) -> dict[int, str | None]:
+    return {}
+
+
+def english_or_none(text: str) -> bool:
+    """Whether :func:`~kling_prompt.linter.language.detect_language` surely answers "en" or
+    ``None`` for ``text``, known without its vote; ``False`` when it cannot tell so cheaply.
+
+    Latin-script text is a vote of stop words; English gets one point per English stop word,
+    every other language at most one per stop word of any other language plus two per marker
+    letter. With at least as many English points as that, no other language can win the vote
+    outright, and a tie is ``None``. Counting is set lookups in C, not the per-word loop.
+    """
+    stop = _STOP or _load_stop_words()
+    if stop.non_latin.search(text) is not None:
+        return False
+    lower = text.lower()
+    words = stop.latin_word.findall(lower)
+    if len(words) < 3:  # detect_language's min_words: too short to tell, None
+        return True
+    english = sum(map(stop.english.__contains__, words))
+    other = sum(map(stop.other.__contains__, words))
+    if not lower.isascii():
+        other += 2 * sum([mark in lower for mark in stop.markers])
+    return english >= other
+
+
+class _StopWords:
+    """What :func:`english_or_none` needs of :mod:`kling_prompt.linter.language`."""
+
+    __slots__ = ("english", "latin_word", "markers", "non_latin", "other")
+
+    def __init__(self) -> None:
+        from kling_prompt.linter import language
+
+        self.english = language._STOP_WORDS["en"]
+        self.other = frozenset().union(
+            *(words for code, words in language._STOP_WORDS.items() if code != "en")
+        )
+        self.markers = tuple(language._MARKERS)
+        self.latin_word = language._LATIN_WORD
+        self.non_latin = language._NON_LATIN
+
+
+# Loaded on first use: the language module is imported only when a line needs it.
+_STOP: _StopWords | None = None
+
+
+def _load_stop_words() -> _StopWords:
+    global _STOP
+    _STOP = _StopWords()
+    return _STOP
 
 
 # -- audio state -------------------------------------------------------------------------------
@@ -253,8 +405,19 @@ def request_seconds(ctx: Context) -> float | None:
     explicit = as_seconds(ctx.arguments.get("duration"))
     if explicit is not None:
         return explicit
-    caps = getattr(ctx.info, "capabilities", None)
-    return as_seconds(getattr(caps, "duration_default", None))
+    info = ctx.info
+    found = _DEFAULT_SECONDS.get(id(info))
+    if found is None or found[0] is not info:
+        caps = getattr(info, "capabilities", None)
+        found = (info, as_seconds(getattr(caps, "duration_default", None)))
+        if len(_DEFAULT_SECONDS) > 256:
+            _DEFAULT_SECONDS.clear()
+        _DEFAULT_SECONDS[id(info)] = found
+    return found[1]
+
+
+# Per endpoint facts object: its default duration in seconds (catalog facts never change).
+_DEFAULT_SECONDS: dict[int, tuple[object, float | None]] = {}
 
 
 _SECONDS = lazy(r"\s*(\d+(?:\.\d+)?)\s*s?\s*")
@@ -267,6 +430,9 @@ def as_seconds(value: Any) -> float | None:
     if isinstance(value, (int, float)):
         return float(value) if value > 0 else None
     if isinstance(value, str):
+        if value.isascii() and value.isdigit():  # "5", "10": what the regex takes, digits only
+            seconds = float(value)
+            return seconds if seconds > 0 else None
         m = _SECONDS.fullmatch(value)
         if m:
             seconds = float(m.group(1))
@@ -292,15 +458,15 @@ def _audio_evidence(a: Analysis) -> tuple[str, int, int] | None:
     for ref in a.references:
         if ref.kind == "voice":
             return "voice token", ref.start, ref.end
-    named = a.hits_for("audio.named")
+    named = key_spans(a, "audio.named")
     if named:
-        absent = a.hits_for("audio.absent")
-        for hit in named:
-            if a.in_quote(hit.start):
+        absent = key_spans(a, "audio.absent")
+        for start, end, _ in named:
+            if a.in_quote(start):
                 continue
-            if any(h.end <= hit.start and hit.start - h.end <= 12 for h in absent):
+            if any(e <= start and start - e <= 12 for _, e, _ in absent):
                 continue
-            return f"sound ('{a.text[hit.start : hit.end]}')", hit.start, hit.end
+            return f"sound ('{a.text[start:end]}')", start, end
     return None
 
 
@@ -357,19 +523,19 @@ def unquoted_speech(ctx: Context, meta: RuleMeta) -> Iterable[Diagnostic]:
     limit = int(ctx.option(meta, "max_reports", 3))
     out: list[Diagnostic] = []
     for a in ctx.texts(meta):
-        verbs = a.hits_for("speech.say-verbs")
+        verbs = key_spans(a, "speech.say-verbs")
         if not verbs:
             continue
         text = a.text
         quotes = a.quote_spans
         count = 0
-        for hit in verbs:
+        for start, end, raw in verbs:
             # Most verbs introduce a quote: that test first (the tests are independent).
             if (
-                _quoted_near(text, quotes, hit.start, hit.end)
-                or a.in_quote(hit.start)
-                or "on-screen-text.cues" in hit.keys
-                or _PASSIVE.search(text, max(0, hit.start - 12), hit.start)
+                _quoted_near(text, quotes, start, end)
+                or a.in_quote(start)
+                or "on-screen-text.cues" in _keys_of(a, raw)
+                or _PASSIVE.search(text, max(0, start - 12), start)
             ):
                 continue
             count += 1
@@ -379,9 +545,9 @@ def unquoted_speech(ctx: Context, meta: RuleMeta) -> Iterable[Diagnostic]:
                 ctx.report(
                     meta,
                     field=a.field,
-                    start=hit.start,
-                    end=hit.end,
-                    match=text[hit.start : hit.end],
+                    start=start,
+                    end=end,
+                    match=text[start:end],
                 )
             )
     return out
@@ -418,7 +584,7 @@ def _speakers(lines: list[Line]) -> list[str]:
 
 
 def _is_group(a: Analysis, line: Line) -> bool:
-    return bool(_hits_in(a, "speech.group", line.lead_start, line.quote.start - 1))
+    return _hits_in(a, "speech.group", line.lead_start, line.quote.start - 1)
 
 
 def quote_labels(a: Analysis) -> frozenset[str]:
@@ -547,9 +713,15 @@ def unsupported_speech_language(ctx: Context, meta: RuleMeta) -> Iterable[Diagno
     supported = table.get(ctx.family) if isinstance(table, dict) else None
     if not supported:
         return ()
+    try:
+        english = "en" in supported
+    except TypeError:  # a malformed table: the plain path below fails as it always did
+        english = False
     out: list[Diagnostic] = []
     for a in ctx.texts(meta):
         for line in spoken_lines(a):
+            if english and english_or_none(line.quote.text):
+                continue  # None or "en", both voiced
             language = line_language(a, line)
             if language is None or language in supported:
                 continue
@@ -591,7 +763,7 @@ def shouted_caps(ctx: Context, meta: RuleMeta) -> Iterable[Diagnostic]:
             if not words:
                 continue
             if acronyms is None:
-                acronyms = {(h.start, h.end) for h in a.hits_for("acronyms")}
+                acronyms = {(start, end) for start, end, _ in key_spans(a, "acronyms")}
             words = [
                 m
                 for m in words
@@ -599,7 +771,7 @@ def shouted_caps(ctx: Context, meta: RuleMeta) -> Iterable[Diagnostic]:
             ]
             if not words:
                 continue
-            if line_language(a, line) not in (None, "en"):
+            if not english_or_none(q.text) and line_language(a, line) not in (None, "en"):
                 continue
             out.append(
                 ctx.report(
@@ -626,12 +798,13 @@ def caps_in_quotes(a: Analysis) -> bool:
 
 _CJK = lazy(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff66-\uff9f]")
 _SPOKEN_WORD = lazy(r"[^\W_]+(?:['’][^\W_]+)*")
+_SPOKEN_WORD_ASCII = lazy(r"[A-Za-z0-9]+(?:'[A-Za-z0-9]+)*")  # _SPOKEN_WORD on ASCII text
 
 
 def spoken_words(text: str) -> float:
     """Spoken length in English-word equivalents: two CJK characters count as one word."""
-    if text.isascii():  # no CJK characters
-        return float(len(_SPOKEN_WORD.findall(text)))
+    if text.isascii():  # no CJK characters; letters and digits are ASCII ones (a cheaper class)
+        return float(len(_SPOKEN_WORD_ASCII.findall(text)))
     cjk = len(_CJK.findall(text))
     if cjk:
         text = _CJK.sub(" ", text)
@@ -654,10 +827,14 @@ def dialogue_too_long(ctx: Context, meta: RuleMeta) -> Iterable[Diagnostic]:
     out: list[Diagnostic] = []
     for a in ctx.texts(meta):
         lines = spoken_lines(a)
-        singing = a.hits_for("speech.singing")
-        if singing:
+        singing = _NO_SPANS
+        if "speech.singing" in a.keys:
+            # Singing that is also a speech verb ("sings", "raps"): the speech verbs, which the
+            # dialogue rules have looked up already, that carry the singing key.
             singing = [
-                h for h in singing if not a.in_quote(h.start) and "speech.say-verbs" in h.keys
+                h
+                for h in key_spans(a, "speech.say-verbs")
+                if "speech.singing" in _keys_of(a, h[2]) and not a.in_quote(h[0])
             ]
         if not lines and not singing:
             continue
@@ -665,8 +842,8 @@ def dialogue_too_long(ctx: Context, meta: RuleMeta) -> Iterable[Diagnostic]:
         if seconds is None:
             continue
         words = sum(spoken_words(line.quote.text) for line in lines)
-        first = lines[0].quote.start - 1 if lines else singing[0].start
-        last = lines[-1].quote.end + 1 if lines else singing[0].end
+        first = lines[0].quote.start - 1 if lines else singing[0][0]
+        last = lines[-1].quote.end + 1 if lines else singing[0][1]
         if words > rate * seconds * (1 + margin):
             out.append(
                 ctx.report(
@@ -766,25 +943,26 @@ def generic_sound(ctx: Context, meta: RuleMeta) -> Iterable[Diagnostic]:
     out: list[Diagnostic] = []
     for a in ctx.texts(meta):
         text = a.text
-        for hit in a.hits_for("audio.generic"):
+        for start, end, raw in key_spans(a, "audio.generic"):
             # Independent excuses, the ones that settle most hits first.
+            keys = _keys_of(a, raw)
             if (
-                "audio.compounds" in hit.keys
-                or "audio.sourced" in hit.keys
-                or _described_before(text, hit.start)
-                or a.in_quote(hit.start)
-                or _in_label(text, hit.start)
-                or _SOURCE_AFTER.match(text, hit.end)
-                or _after_quote(text, hit.start)  # '"shh-shh" sound': the quote is the sound
+                "audio.compounds" in keys
+                or "audio.sourced" in keys
+                or _described_before(text, start)
+                or a.in_quote(start)
+                or _in_label(text, start)
+                or _SOURCE_AFTER.match(text, end)
+                or _after_quote(text, start)  # '"shh-shh" sound': the quote is the sound
             ):
                 continue
             out.append(
                 ctx.report(
                     meta,
                     field=a.field,
-                    start=hit.start,
-                    end=hit.end,
-                    match=text[hit.start : hit.end],
+                    start=start,
+                    end=end,
+                    match=text[start:end],
                 )
             )
     return out
