@@ -26,6 +26,7 @@ _VOICE_TOKEN = lazy(r"<<<[^>]*>>>")
 _CAPS_WORD = lazy(r"(?<![\w'’])[A-Z][A-Z'’]*[A-Z](?![\w'’])")
 _CAPS_RUN = lazy(r"[A-Z][A-Z'’]*[A-Z]")  # what a capital word holds, without its boundaries
 _VOWELS = frozenset("AEIOUY")
+_NON_ASCII = lazy(r"[^\x00-\x7f]")
 
 LANGUAGE_NAMES = {
     "en": "English",
@@ -304,23 +305,52 @@ def english_or_none(text: str) -> bool:
     outright, and a tie is ``None``. Counting is set lookups in C, not the per-word loop.
     """
     stop = _STOP or _load_stop_words()
+    lower = text.lower()
+    if not lower.isascii():
+        others = set(_NON_ASCII.findall(lower))
+        if not all("\u2000" <= c <= "\u206f" for c in others):
+            return _english_or_none(text, lower, stop)
+        # General punctuation only (dashes, curly quotes): Latin script, no marker letter, and
+        # no part of a word but the apostrophe "’", which joins words as "'" does.
+        for c in others:
+            if c != "’":
+                lower = lower.replace(c, " ")
+    # Letters and apostrophes as bytes, the rest spaces; "’" (three bytes) becomes one "`".
+    marked = lower.encode().translate(stop.letters, b"\x80\x99")
+    joined = "'" in lower or "’" in lower  # words may hold an apostrophe: the pattern
+    words = stop.joined_word.findall(marked) if joined else marked.split()
+    if len(words) < 3:  # detect_language's min_words: too short to tell, None
+        return True
+    # English points less the others' bound, word by word: +1, -1 or 0 (a word of both).
+    return sum(map(stop.balance.get, words, _ZEROS)) >= 0
+
+
+def _english_or_none(text: str, lower: str, stop: _StopWords) -> bool:
+    """:func:`english_or_none` for any text: the language module's own scans."""
     if stop.non_latin.search(text) is not None:
         return False
-    lower = text.lower()
     words = stop.latin_word.findall(lower)
-    if len(words) < 3:  # detect_language's min_words: too short to tell, None
+    if len(words) < 3:
         return True
     english = sum(map(stop.english.__contains__, words))
     other = sum(map(stop.other.__contains__, words))
-    if not lower.isascii():
-        other += 2 * sum([mark in lower for mark in stop.markers])
+    other += 2 * sum([mark in lower for mark in stop.markers])
     return english >= other
 
 
 class _StopWords:
     """What :func:`english_or_none` needs of :mod:`kling_prompt.linter.language`."""
 
-    __slots__ = ("english", "latin_word", "markers", "non_latin", "other")
+    __slots__ = (
+        "balance",
+        "english",
+        "joined_word",
+        "latin_word",
+        "letters",
+        "markers",
+        "non_latin",
+        "other",
+    )
 
     def __init__(self) -> None:
         from kling_prompt.linter import language
@@ -329,10 +359,24 @@ class _StopWords:
         self.other = frozenset().union(
             *(words for code, words in language._STOP_WORDS.items() if code != "en")
         )
+        self.balance = {
+            w.encode(): (w in self.english) - (w in self.other)
+            for w in self.english | self.other
+            if w.isascii()
+        }
         self.markers = tuple(language._MARKERS)
         self.latin_word = language._LATIN_WORD
         self.non_latin = language._NON_LATIN
+        # Bytes of a lowercased text: ASCII letters and "'" stay, the first byte of "’" is "`"
+        # (its other two bytes are deleted), everything else is a space; and the language
+        # module's Latin word (``[a-zà-öø-ÿœ]+(?:['’][a-zà-öø-ÿœ]+)?``) in those bytes.
+        self.letters = bytes(
+            b if 97 <= b <= 122 or b == 39 else 96 if b == 0xE2 else 32 for b in range(256)
+        )
+        self.joined_word = re.compile(rb"[a-z]+(?:['`][a-z]+)?")
 
+
+_ZEROS = itertools.repeat(0)
 
 # Loaded on first use: the language module is imported only when a line needs it.
 _STOP: _StopWords | None = None
@@ -798,17 +842,34 @@ def caps_in_quotes(a: Analysis) -> bool:
 
 _CJK = lazy(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff66-\uff9f]")
 _SPOKEN_WORD = lazy(r"[^\W_]+(?:['’][^\W_]+)*")
-_SPOKEN_WORD_ASCII = lazy(r"[A-Za-z0-9]+(?:'[A-Za-z0-9]+)*")  # _SPOKEN_WORD on ASCII text
+# A word is letters and digits (``[^\W_]``, which is ``str.isalnum``) joined by single
+# apostrophes. Bytes of a text without other word characters than ASCII ones: letters and digits
+# become "a", the apostrophe stays, everything else (UTF-8 bytes of punctuation too) a space.
+_WORD_BYTES = bytes(
+    ord("a") if chr(b).isalnum() and b < 128 else b if b == ord("'") else ord(" ")
+    for b in range(256)
+)
 
 
 def spoken_words(text: str) -> float:
     """Spoken length in English-word equivalents: two CJK characters count as one word."""
-    if text.isascii():  # no CJK characters; letters and digits are ASCII ones (a cheaper class)
-        return float(len(_SPOKEN_WORD_ASCII.findall(text)))
-    cjk = len(_CJK.findall(text))
-    if cjk:
-        text = _CJK.sub(" ", text)
-    return len(_SPOKEN_WORD.findall(text)) + cjk / 2
+    if not text.isascii():
+        others = set(_NON_ASCII.findall(text))
+        others.discard("’")
+        if any(c.isalnum() or _CJK.match(c) for c in others):
+            cjk = len(_CJK.findall(text))
+            if cjk:
+                text = _CJK.sub(" ", text)
+            return len(_SPOKEN_WORD.findall(text)) + cjk / 2
+        text = text.replace("’", "'")  # the other non-ASCII characters only separate words
+    # Counted without a regex over the text: words are the runs of letters and digits, less one
+    # for every apostrophe that joins two runs.
+    marked = text.encode("utf-8", "surrogatepass").translate(_WORD_BYTES)
+    words = len(marked.replace(b"'", b" ").split())
+    if b"'" in marked:
+        # Apostrophes between two "a"s; with every "a" doubled no two such spots overlap.
+        words -= marked.replace(b"a", b"aa").count(b"a'a")
+    return float(words)
 
 
 _KP508_SHORT = (
