@@ -338,7 +338,7 @@ _WORDS = st.sampled_from(
         "你好", "こんにちは", "안녕", "Привет", "مرحبا", "Γεια", "नमस्ते", "สวัสดี", "’", "'",
         ",", ".", "!", "?", "—", "-", "1", "42", "_", "don’t", "it’s", "I’m", "c’est", "`",
         "“", "”", "‘", "…", "\u2059", "\u2000", "\u206f", "\u2070", "«", "»", "don't",
-        "rock'n'roll", "'", "''", "DON'T", "Ich", "ÑO", "œuvre", "x’", "’s",
+        "rock'n'roll", "'", "''", "DON'T", "Ich", "ÑO", "œuvre", "x’", "’s", "\u212a", "İ",
     ]
 )  # fmt: skip
 _LINE = st.lists(_WORDS, max_size=14).map(" ".join)
@@ -408,3 +408,12 @@ def test_as_seconds_is_the_reference(value: Any) -> None:
 )
 def test_spoken_words_is_the_reference(text: str) -> None:
     assert audio.spoken_words(text) == ref_spoken_words(text)
+
+
+def test_lines_one_by_one_are_the_parse() -> None:
+    """KP501 parses a silent request's text only up to its first spoken line."""
+    for text in CASE_TEXTS:
+        a = _analysis(text)
+        first = next((line for line in audio.dialogue(a) if line.spoken), None)
+        found = next(filter(audio._is_spoken, audio._iter_lines(_analysis(text))), None)
+        assert (first and first.quote.start) == (found and found.quote.start), text

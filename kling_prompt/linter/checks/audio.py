@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import itertools
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from kling_prompt.linter.diagnostic import Diagnostic
@@ -27,6 +27,7 @@ _CAPS_WORD = lazy(r"(?<![\w'’])[A-Z][A-Z'’]*[A-Z](?![\w'’])")
 _CAPS_RUN = lazy(r"[A-Z][A-Z'’]*[A-Z]")  # what a capital word holds, without its boundaries
 _VOWELS = frozenset("AEIOUY")
 _NON_ASCII = lazy(r"[^\x00-\x7f]")
+_JOIN = lazy(r"'(?<=[^\W_]')(?=[^\W_])")  # an apostrophe inside a word (led by the literal)
 
 LANGUAGE_NAMES = {
     "en": "English",
@@ -179,7 +180,8 @@ def _keys_of(a: Analysis, raw: str) -> tuple[str, ...]:
 
 def _hits_in(a: Analysis, key: str, start: int, end: int) -> bool:
     """Whether a hit of ``key`` lies within ``start:end``."""
-    return any(start <= s and e <= end for s, e, _ in key_spans(a, key))
+    spans = key_spans(a, key)
+    return bool(spans) and any(start <= s and e <= end for s, e, _ in spans)
 
 
 def _clause_cut(text: str, start: int, end: int) -> int:
@@ -204,8 +206,12 @@ def _clause_end(text: str, start: int, end: int) -> int:
 
 
 def _parse_lines(a: Analysis) -> list[Line]:
+    return list(_iter_lines(a))
+
+
+def _iter_lines(a: Analysis) -> Iterator[Line]:
+    """The lines of :func:`dialogue`, one by one: each needs only the quotes before it."""
     text = a.text
-    lines: list[Line] = []
     floor = 0
     quotes = a.quotes
     verbs: list[Span] | None = None  # the speech verbs, looked up for the first unlabelled line
@@ -217,14 +223,13 @@ def _parse_lines(a: Analysis) -> list[Line]:
         label_span = q.label_span
         if label is not None and label_span is not None and label_span[1] > lead_start:
             # A labelled line is "label" whatever verbs or pronouns surround it.
-            lines.append(Line(q, "label", speaker_name(label), lead_start, False))
+            yield Line(q, "label", speaker_name(label), lead_start, False)
         else:
             if verbs is None:
                 verbs = key_spans(a, "speech.say-verbs")
             next_open = quotes[i + 1].start - 1 if i + 1 < len(quotes) else len(text)
-            lines.append(_unlabelled_line(a, q, verbs, lead_start, close_at, next_open))
+            yield _unlabelled_line(a, q, verbs, lead_start, close_at, next_open)
         floor = close_at
-    return lines
 
 
 def _unlabelled_line(
@@ -233,16 +238,22 @@ def _unlabelled_line(
     """How a quoted line without a speaker label of its own is introduced."""
     text = a.text
     open_at = q.start - 1
-    lead_verbs = tail_verbs = verbs
+    pronoun = False
     if verbs:
         tail_end = _clause_end(text, close_at, min(next_open, close_at + 40))
         lead_verbs = [v for v in verbs if lead_start <= v[0] and v[1] <= open_at]
         tail_verbs = [v for v in verbs if close_at <= v[0] and v[1] <= tail_end]
-    pronoun = any(_pronoun_before(a, v[0], lead_start) for v in lead_verbs) or any(
-        _pronoun_before(a, v[0], close_at) for v in tail_verbs
-    )
-    if _hits_in(a, "on-screen-text.carriers", lead_start, open_at) or _hits_in(
-        a, "on-screen-text.cues", lead_start, open_at
+        if lead_verbs or tail_verbs:
+            pronouns = key_spans(a, "speech.pronouns")
+            pronoun = bool(pronouns) and (
+                any(_pronoun_before(pronouns, v[0], lead_start) for v in lead_verbs)
+                or any(_pronoun_before(pronouns, v[0], close_at) for v in tail_verbs)
+            )
+    else:
+        lead_verbs = tail_verbs = verbs
+    if "on-screen-text" in a.keys and (  # both keys are categories of that lexicon
+        _hits_in(a, "on-screen-text.carriers", lead_start, open_at)
+        or _hits_in(a, "on-screen-text.cues", lead_start, open_at)
     ):
         how = "text"
     elif lead_verbs or tail_verbs:
@@ -254,11 +265,11 @@ def _unlabelled_line(
     return Line(q, how, None, lead_start, pronoun)
 
 
-def _pronoun_before(a: Analysis, verb_start: int, floor: int) -> bool:
+def _pronoun_before(pronouns: list[Span], verb_start: int, floor: int) -> bool:
     """A subject pronoun shortly before a speech verb: "then he says", "she quietly replies"."""
     return any(
         floor <= start and end <= verb_start and verb_start - end <= 30
-        for start, end, _ in key_spans(a, "speech.pronouns")
+        for start, end, _ in pronouns
     )
 
 
@@ -278,6 +289,10 @@ def spoken_lines(a: Analysis) -> list[Line]:
 
 def _spoken_lines(a: Analysis) -> list[Line]:
     return [line for line in dialogue(a) if line.spoken]
+
+
+def _is_spoken(line: Line) -> bool:
+    return line.spoken
 
 
 def line_language(a: Analysis, line: Line) -> str | None:
@@ -306,8 +321,8 @@ def english_or_none(text: str) -> bool:
     """
     stop = _STOP or _load_stop_words()
     lower = text.lower()
-    if not lower.isascii():
-        others = set(_NON_ASCII.findall(lower))
+    if not text.isascii():
+        others = set(_NON_ASCII.findall(text))
         if not all("\u2000" <= c <= "\u206f" for c in others):
             return _english_or_none(text, lower, stop)
         # General punctuation only (dashes, curly quotes): Latin script, no marker letter, and
@@ -495,9 +510,10 @@ def _severity(ctx: Context, meta: RuleMeta, diag: Diagnostic, severity: str) -> 
 
 
 def _audio_evidence(a: Analysis) -> tuple[str, int, int] | None:
-    lines = spoken_lines(a)
-    if lines:
-        q = lines[0].quote
+    # The first spoken line only, parsed up to it: no other KP5 rule runs on a silent request.
+    first = next(filter(_is_spoken, _iter_lines(a)), None) if a.quote_spans else None
+    if first is not None:
+        q = first.quote
         return "dialogue", q.start - 1, q.end + 1
     for ref in a.references:
         if ref.kind == "voice":
@@ -862,13 +878,12 @@ def spoken_words(text: str) -> float:
                 text = _CJK.sub(" ", text)
             return len(_SPOKEN_WORD.findall(text)) + cjk / 2
         text = text.replace("’", "'")  # the other non-ASCII characters only separate words
-    # Counted without a regex over the text: words are the runs of letters and digits, less one
-    # for every apostrophe that joins two runs.
+    # Counted without a regex over the whole text: words are the runs of letters and digits, less
+    # one for every apostrophe that joins two runs (a search that stops at apostrophes only).
     marked = text.encode("utf-8", "surrogatepass").translate(_WORD_BYTES)
     words = len(marked.replace(b"'", b" ").split())
-    if b"'" in marked:
-        # Apostrophes between two "a"s; with every "a" doubled no two such spots overlap.
-        words -= marked.replace(b"a", b"aa").count(b"a'a")
+    if "'" in text:
+        words -= len(_JOIN.findall(text))
     return float(words)
 
 
