@@ -146,27 +146,42 @@ class _KeyPhrases:
         self.carrying: set[str] = set()
 
     def indices(self, matched: list[str]) -> list[int]:
-        """Where in ``matched`` the texts that carry the key are."""
+        """Where in ``matched`` the texts that carry the key are, in order."""
         if not self.seen.issuperset(matched):
             for raw in matched:
                 if raw not in self.seen:
                     if self.key in self.keys_of(raw):
                         self.carrying.add(raw)
                     self.seen.add(raw)
-        carrying = self.carrying
-        return [j for j, raw in enumerate(matched) if raw in carrying]
+        found = self.carrying.intersection(matched)  # a few texts, found in C
+        if len(found) == 1:
+            (raw,) = found
+            if matched.count(raw) == 1:
+                return [matched.index(raw)]
+        out = []
+        for raw in found:
+            at = -1
+            for _ in range(matched.count(raw)):
+                at = matched.index(raw, at + 1)
+                out.append(at)
+        out.sort()
+        return out
 
 
-_KEY_PHRASES: dict[tuple[int, str], tuple[Matcher, _KeyPhrases]] = {}
+# Per matcher: the matcher, and its key -> phrases seen.
+_KEY_PHRASES: dict[int, tuple[Matcher, dict[str, _KeyPhrases]]] = {}
 
 
 def _phrases(matcher: Matcher, key: str) -> _KeyPhrases:
-    found = _KEY_PHRASES.get((id(matcher), key))
-    if found is None or found[0] is not matcher or len(found[1].seen) > 20_000:
-        if len(_KEY_PHRASES) > 256:
+    by_key = _KEY_PHRASES.get(id(matcher))
+    if by_key is None or by_key[0] is not matcher:
+        if len(_KEY_PHRASES) > 16:
             _KEY_PHRASES.clear()
-        found = _KEY_PHRASES[(id(matcher), key)] = (matcher, _KeyPhrases(matcher, key))
-    return found[1]
+        by_key = _KEY_PHRASES[id(matcher)] = (matcher, {})
+    found = by_key[1].get(key)
+    if found is None or len(found.seen) > 20_000:
+        found = by_key[1][key] = _KeyPhrases(matcher, key)
+    return found
 
 
 def _new_cache(_: Analysis) -> dict[str, list[Span]]:
