@@ -2,9 +2,12 @@
 
 ``checks/audio.py`` parses dialogue once per text and answers most requests before the parse:
 a labelled line needs no verb or pronoun lookup, rules about several speakers need two distinct
-labels, KP507 needs two capitals in a row inside a quote. Each shortcut is compared here, on
-generated dialogue and on the rule-file cases, with the plain definition it replaced (kept below
-as the reference).
+labels, KP507 needs two capitals in a row inside a quote, and a silent request's text is parsed
+only up to its first spoken line. The lexicon hits of a key come from the matched texts without
+building every hit; an English line is told from the others by counting stop words in C before
+the language vote; words and durations are counted without regular expressions where they can.
+Each shortcut is compared here, on generated dialogue, the rule-file cases and a slice of the
+real corpus, with the plain definition it replaced (kept below as the reference).
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ from typing import Any
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from test_gates import _case_requests
+from test_gates import _case_requests, _corpus_requests
 
 from kling_prompt.linter import Linter, language
 from kling_prompt.linter.checks import audio
@@ -63,6 +66,7 @@ def _case_texts() -> list[str]:
 
 
 CASE_TEXTS = _case_texts()
+CORPUS_TEXTS = [text for request in _corpus_requests() for _, text in request.text_fields()]
 
 
 # -- reference definitions ------------------------------------------------------------------------
@@ -417,3 +421,36 @@ def test_lines_one_by_one_are_the_parse() -> None:
         first = next((line for line in audio.dialogue(a) if line.spoken), None)
         found = next(filter(audio._is_spoken, audio._iter_lines(_analysis(text))), None)
         assert (first and first.quote.start) == (found and found.quote.start), text
+
+
+def test_default_durations_are_the_catalog_ones() -> None:
+    """``request_seconds`` keeps each endpoint's default duration once read."""
+    from kling_prompt.catalog.data import endpoints
+
+    for info in endpoints():
+        request = Request(info.id, {"prompt": "A cat."})
+        ctx = Context(request, info=info, mode=None, family=None, matcher=None, config=None)
+        expected = audio.as_seconds(getattr(info.capabilities, "duration_default", None))
+        for _ in range(2):
+            assert audio.request_seconds(ctx) == expected
+
+
+def test_kp506_without_english_asks_the_language_vote() -> None:
+    """The English shortcut is taken only where English is voiced."""
+    linter = Linter()
+    linter._options["KP506"] = {"languages": {"v3": ["zh"]}}
+    prompt = '[Host, warm voice] says: "Good evening, have you chosen a table for tonight?"'
+    found = [d for d in linter.lint(Request(V3, {"prompt": prompt})) if d.code == "KP506"]
+    assert len(found) == 1
+    assert "English" in found[0].message
+
+
+def test_fast_paths_on_the_corpus() -> None:
+    """The real prompts (a slice, when the corpus is beside the project)."""
+    for text in CORPUS_TEXTS:
+        assert _lines(_analysis(text)) == ref_parse_lines(_analysis(text)), text
+        _check_spans(text)
+        _check_bounds(text)
+        for q in _analysis(text).quotes:
+            assert audio.english_or_none(q.text) == ref_english_or_none(q.text), q.text
+            assert audio.spoken_words(q.text) == ref_spoken_words(q.text), q.text
