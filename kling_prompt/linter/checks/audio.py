@@ -10,18 +10,24 @@ from __future__ import annotations
 
 import itertools
 import re
-from collections.abc import Iterator
-from typing import Any
+from collections.abc import Iterable, Iterator
+from typing import TYPE_CHECKING, Any
 
 from kling_prompt.linter.diagnostic import Diagnostic
 from kling_prompt.linter.lazyre import lazy
 from kling_prompt.linter.rules import Context, RuleMeta, check
 from kling_prompt.linter.text import Analysis, Quote
 
+if TYPE_CHECKING:
+    from kling_prompt.linter.lexicon import Matcher
+
 _CLAUSE_END = lazy(r"[.!?\n]")
 _VOICE_TOKEN = lazy(r"<<<[^>]*>>>")
 _CAPS_WORD = lazy(r"(?<![\w'’])[A-Z][A-Z'’]*[A-Z](?![\w'’])")
+_CAPS_RUN = lazy(r"[A-Z][A-Z'’]*[A-Z]")  # what a capital word holds, without its boundaries
 _VOWELS = frozenset("AEIOUY")
+_NON_ASCII = lazy(r"[^\x00-\x7f]")
+_JOIN = lazy(r"'(?<=[^\W_]')(?=[^\W_])")  # an apostrophe inside a word (led by the literal)
 
 LANGUAGE_NAMES = {
     "en": "English",
@@ -70,14 +76,127 @@ def speaker_name(label: str) -> str:
 
     A role prefix is dropped too: ``[Character A: Lead Detective]`` is "lead detective".
     """
-    name = _VOICE_TOKEN.sub("", label.split(",", 1)[0])
+    name = label.split(",", 1)[0]
+    if "<" in name:  # a voice token needs "<<<"
+        name = _VOICE_TOKEN.sub("", name)
     name = name.split("@", 1)[0].rsplit(":", 1)[-1]
     name = " ".join(name.lower().split())
     return name or " ".join(label.lower().split())
 
 
-def _hits_in(a: Analysis, key: str, start: int, end: int) -> list[Any]:
-    return [h for h in a.hits_for(key) if start <= h.start and h.end <= end]
+# -- lexicon hits without building them -------------------------------------------------------
+
+# A lexicon hit as the audio rules use it: start, end, and the matched text (its keys are
+# ``matcher.keys_of_match(text)``).
+Span = tuple[int, int, str]
+_NO_SPANS: list[Span] = []
+
+
+def key_spans(a: Analysis, key: str) -> list[Span]:
+    """The hits of one lexicon key, as ``a.hits_for(key)`` has them, in text order (cached).
+
+    Found from the matched texts the gates already have (``a.parts``): ``a.hits`` builds a hit
+    with its keys for every phrase of the text, and no other rule needs them in most dialogue
+    prompts, while these rules ask about a few keys of a few phrases.
+    """
+    if key not in a.keys:
+        return _NO_SPANS
+    cache: dict[str, list[Span]] = a.memo("kp5.spans", _new_cache)
+    found = cache.get(key)
+    if found is None:
+        found = cache[key] = _key_spans(a, key)
+    return found
+
+
+def _key_spans(a: Analysis, key: str) -> list[Span]:
+    parts = a.parts
+    matched = a.matched
+    if len(matched) != len(parts) // 3 or a.matcher is None:
+        # Punctuation-led phrases (``<<<element_1>>>``) are found by a second pattern, outside
+        # the parts: the hits have them all.
+        return [(h.start, h.end, a.lower[h.start : h.end]) for h in a.hits_for(key)]
+    picked = _phrases(a.matcher, key).indices(matched)
+    # As ``Matcher.find``: the parts run text, character before, phrase, ... over the text with a
+    # space in front, so phrase ``j`` is part ``3j + 2`` and starts where the parts before it
+    # end, less one.
+    spans: list[Span] = []
+    start = -1
+    done = 0
+    for j in picked:
+        i = 3 * j + 2
+        start += len("".join(parts[done:i]))
+        done = i
+        spans.append((start, start + len(parts[i]), matched[j]))
+    return spans
+
+
+class _KeyPhrases:
+    """The matched texts seen so far, and those whose phrase carries one lexicon key.
+
+    Only ever added to, the carrying set first, so a text in ``seen`` is always settled (one
+    instance may serve several threads); a full one is replaced, not cleared.
+    """
+
+    __slots__ = ("carrying", "key", "keys_of", "seen")
+
+    def __init__(self, matcher: Matcher, key: str) -> None:
+        self.key = key
+        self.keys_of = matcher.keys_of_match
+        self.seen: set[str] = set()
+        self.carrying: set[str] = set()
+
+    def indices(self, matched: list[str]) -> list[int]:
+        """Where in ``matched`` the texts that carry the key are, in order."""
+        if not self.seen.issuperset(matched):
+            for raw in matched:
+                if raw not in self.seen:
+                    if self.key in self.keys_of(raw):
+                        self.carrying.add(raw)
+                    self.seen.add(raw)
+        found = self.carrying.intersection(matched)  # a few texts, found in C
+        if len(found) == 1:
+            (raw,) = found
+            if matched.count(raw) == 1:
+                return [matched.index(raw)]
+        out = []
+        for raw in found:
+            at = -1
+            for _ in range(matched.count(raw)):
+                at = matched.index(raw, at + 1)
+                out.append(at)
+        out.sort()
+        return out
+
+
+# Per matcher: the matcher, and its key -> phrases seen.
+_KEY_PHRASES: dict[int, tuple[Matcher, dict[str, _KeyPhrases]]] = {}
+
+
+def _phrases(matcher: Matcher, key: str) -> _KeyPhrases:
+    by_key = _KEY_PHRASES.get(id(matcher))
+    if by_key is None or by_key[0] is not matcher:
+        if len(_KEY_PHRASES) > 16:
+            _KEY_PHRASES.clear()
+        by_key = _KEY_PHRASES[id(matcher)] = (matcher, {})
+    found = by_key[1].get(key)
+    if found is None or len(found.seen) > 20_000:
+        found = by_key[1][key] = _KeyPhrases(matcher, key)
+    return found
+
+
+def _new_cache(_: Analysis) -> dict[str, list[Span]]:
+    return {}
+
+
+def _keys_of(a: Analysis, raw: str) -> tuple[str, ...]:
+    """The keys of a matched text of ``a`` (as ``Hit.keys``)."""
+    return a.matcher.keys_of_match(raw) if a.matcher is not None else ()
+
+
+def _hits_in(a: Analysis, key: str, start: int, end: int) -> bool:
+    """Whether a hit of ``key`` lies within ``start:end``."""
+    spans = key_spans(a, key)
+    return bool(spans) and any(start <= s and e <= end for s, e, _ in spans)
 
 
 def _clause_cut(text: str, start: int, end: int) -> int:
@@ -102,49 +221,70 @@ def _clause_end(text: str, start: int, end: int) -> int:
 
 
 def _parse_lines(a: Analysis) -> list[Line]:
+    return list(_iter_lines(a))
+
+
+def _iter_lines(a: Analysis) -> Iterator[Line]:
+    """The lines of :func:`dialogue`, one by one: each needs only the quotes before it."""
     text = a.text
-    lines: list[Line] = []
     floor = 0
     quotes = a.quotes
-    verbs = a.hits_for("speech.say-verbs")
+    verbs: list[Span] | None = None  # the speech verbs, looked up for the first unlabelled line
     for i, q in enumerate(quotes):
         open_at = q.start - 1
         lead_start = _clause_cut(text, floor, open_at)
         close_at = q.end + 1
-        next_open = quotes[i + 1].start - 1 if i + 1 < len(quotes) else len(text)
-        tail_end = _clause_end(text, close_at, min(next_open, close_at + 40))
-        label = q.label if q.label_span is not None and q.label_span[1] > lead_start else None
-        lead_verbs = tail_verbs = verbs
-        if verbs:
-            lead_verbs = [h for h in verbs if lead_start <= h.start and h.end <= open_at]
-            tail_verbs = [h for h in verbs if close_at <= h.start and h.end <= tail_end]
-        pronoun = label is None and (
-            any(_pronoun_before(a, v.start, lead_start) for v in lead_verbs)
-            or any(_pronoun_before(a, v.start, close_at) for v in tail_verbs)
-        )
-        if label is not None:
-            how = "label"
-        elif _hits_in(a, "on-screen-text.carriers", lead_start, open_at) or _hits_in(
-            a, "on-screen-text.cues", lead_start, open_at
-        ):
-            how = "text"
-        elif lead_verbs or tail_verbs:
-            how = "verb"
-        elif text[lead_start:open_at].rstrip().endswith(":"):
-            how = "colon"
+        label = q.label
+        label_span = q.label_span
+        if label is not None and label_span is not None and label_span[1] > lead_start:
+            # A labelled line is "label" whatever verbs or pronouns surround it.
+            yield Line(q, "label", speaker_name(label), lead_start, False)
         else:
-            how = "bare"
-        speaker = speaker_name(label) if label is not None else None
-        lines.append(Line(q, how, speaker, lead_start, pronoun))
+            if verbs is None:
+                verbs = key_spans(a, "speech.say-verbs")
+            next_open = quotes[i + 1].start - 1 if i + 1 < len(quotes) else len(text)
+            yield _unlabelled_line(a, q, verbs, lead_start, close_at, next_open)
         floor = close_at
-    return lines
 
 
-def _pronoun_before(a: Analysis, verb_start: int, floor: int) -> bool:
+def _unlabelled_line(
+    a: Analysis, q: Quote, verbs: list[Span], lead_start: int, close_at: int, next_open: int
+) -> Line:
+    """How a quoted line without a speaker label of its own is introduced."""
+    text = a.text
+    open_at = q.start - 1
+    pronoun = False
+    if verbs:
+        tail_end = _clause_end(text, close_at, min(next_open, close_at + 40))
+        lead_verbs = [v for v in verbs if lead_start <= v[0] and v[1] <= open_at]
+        tail_verbs = [v for v in verbs if close_at <= v[0] and v[1] <= tail_end]
+        if lead_verbs or tail_verbs:
+            pronouns = key_spans(a, "speech.pronouns")
+            pronoun = bool(pronouns) and (
+                any(_pronoun_before(pronouns, v[0], lead_start) for v in lead_verbs)
+                or any(_pronoun_before(pronouns, v[0], close_at) for v in tail_verbs)
+            )
+    else:
+        lead_verbs = tail_verbs = verbs
+    if "on-screen-text" in a.keys and (  # both keys are categories of that lexicon
+        _hits_in(a, "on-screen-text.carriers", lead_start, open_at)
+        or _hits_in(a, "on-screen-text.cues", lead_start, open_at)
+    ):
+        how = "text"
+    elif lead_verbs or tail_verbs:
+        how = "verb"
+    elif text[lead_start:open_at].rstrip().endswith(":"):
+        how = "colon"
+    else:
+        how = "bare"
+    return Line(q, how, None, lead_start, pronoun)
+
+
+def _pronoun_before(pronouns: list[Span], verb_start: int, floor: int) -> bool:
     """A subject pronoun shortly before a speech verb: "then he says", "she quietly replies"."""
     return any(
-        floor <= p.start and p.end <= verb_start and verb_start - p.end <= 30
-        for p in a.hits_for("speech.pronouns")
+        floor <= start and end <= verb_start and verb_start - end <= 30
+        for start, end, _ in pronouns
     )
 
 
@@ -166,15 +306,116 @@ def _spoken_lines(a: Analysis) -> list[Line]:
     return [line for line in dialogue(a) if line.spoken]
 
 
+def _is_spoken(line: Line) -> bool:
+    return line.spoken
+
+
 def line_language(a: Analysis, line: Line) -> str | None:
     """The guessed language of a line (see :mod:`kling_prompt.linter.language`), cached."""
-    cache: dict[int, str | None] = a.memo("kp5.language", lambda _: {})
+    cache: dict[int, str | None] = a.memo("kp5.language", _new_language_cache)
     start = line.quote.start
     if start not in cache:
         from kling_prompt.linter.language import detect_language
 
         cache[start] = detect_language(line.quote.text)
     return cache[start]
+
+
+def _new_language_cache(_: Analysis) -> dict[int, str | None]:
+    return {}
+
+
+def english_or_none(text: str) -> bool:
+    """Whether :func:`~kling_prompt.linter.language.detect_language` surely answers "en" or
+    ``None`` for ``text``, known without its vote; ``False`` when it cannot tell so cheaply.
+
+    Latin-script text is a vote of stop words; English gets one point per English stop word,
+    every other language at most one per stop word of any other language plus two per marker
+    letter. With at least as many English points as that, no other language can win the vote
+    outright, and a tie is ``None``. Counting is set lookups in C, not the per-word loop.
+    """
+    stop = _STOP or _load_stop_words()
+    lower = text.lower()
+    if not text.isascii():
+        others = set(_NON_ASCII.findall(text))
+        if not all("\u2000" <= c <= "\u206f" for c in others):
+            return _english_or_none(text, lower, stop)
+        # General punctuation only (dashes, curly quotes): Latin script, no marker letter, and
+        # no part of a word but the apostrophe "’", which joins words as "'" does.
+        for c in others:
+            if c != "’":
+                lower = lower.replace(c, " ")
+    # Letters and apostrophes as bytes, the rest spaces; "’" (three bytes) becomes one "`".
+    marked = lower.encode().translate(stop.letters, b"\x80\x99")
+    joined = "'" in lower or "’" in lower  # words may hold an apostrophe: the pattern
+    words = stop.joined_word.findall(marked) if joined else marked.split()
+    if len(words) < 3:  # detect_language's min_words: too short to tell, None
+        return True
+    # English points less the others' bound, word by word: +1, -1 or 0 (a word of both).
+    return sum(map(stop.balance.get, words, _ZEROS)) >= 0
+
+
+def _english_or_none(text: str, lower: str, stop: _StopWords) -> bool:
+    """:func:`english_or_none` for any text: the language module's own scans."""
+    if stop.non_latin.search(text) is not None:
+        return False
+    words = stop.latin_word.findall(lower)
+    if len(words) < 3:
+        return True
+    english = sum(map(stop.english.__contains__, words))
+    other = sum(map(stop.other.__contains__, words))
+    other += 2 * sum([mark in lower for mark in stop.markers])
+    return english >= other
+
+
+class _StopWords:
+    """What :func:`english_or_none` needs of :mod:`kling_prompt.linter.language`."""
+
+    __slots__ = (
+        "balance",
+        "english",
+        "joined_word",
+        "latin_word",
+        "letters",
+        "markers",
+        "non_latin",
+        "other",
+    )
+
+    def __init__(self) -> None:
+        from kling_prompt.linter import language
+
+        self.english = language._STOP_WORDS["en"]
+        self.other = frozenset().union(
+            *(words for code, words in language._STOP_WORDS.items() if code != "en")
+        )
+        self.balance = {
+            w.encode(): (w in self.english) - (w in self.other)
+            for w in self.english | self.other
+            if w.isascii()
+        }
+        self.markers = tuple(language._MARKERS)
+        self.latin_word = language._LATIN_WORD
+        self.non_latin = language._NON_LATIN
+        # Bytes of a lowercased text: ASCII letters and "'" stay, the first byte of "’" is "`"
+        # (its other two bytes are deleted), everything else is a space; and the language
+        # module's Latin word (``[a-zà-öø-ÿœ]+(?:['’][a-zà-öø-ÿœ]+)?``) in those bytes.
+        self.letters = bytes(
+            b if 97 <= b <= 122 or b == 39 else 96 if b == 0xE2 else 32 for b in range(256)
+        )
+        self.joined_word = re.compile(rb"[a-z]+(?:['`][a-z]+)?")
+
+
+_ZEROS = itertools.repeat(0)
+
+# Loaded on first use: the language module is imported only when a line needs it.
+_STOP: _StopWords | None = None
+
+
+def _load_stop_words() -> _StopWords:
+    global _STOP
+    _STOP = _StopWords()
+    return _STOP
 
 
 # -- audio state -------------------------------------------------------------------------------
@@ -238,8 +479,19 @@ def request_seconds(ctx: Context) -> float | None:
     explicit = as_seconds(ctx.arguments.get("duration"))
     if explicit is not None:
         return explicit
-    caps = getattr(ctx.info, "capabilities", None)
-    return as_seconds(getattr(caps, "duration_default", None))
+    info = ctx.info
+    found = _DEFAULT_SECONDS.get(id(info))
+    if found is None or found[0] is not info:
+        caps = getattr(info, "capabilities", None)
+        found = (info, as_seconds(getattr(caps, "duration_default", None)))
+        if len(_DEFAULT_SECONDS) > 256:
+            _DEFAULT_SECONDS.clear()
+        _DEFAULT_SECONDS[id(info)] = found
+    return found[1]
+
+
+# Per endpoint facts object: its default duration in seconds (catalog facts never change).
+_DEFAULT_SECONDS: dict[int, tuple[object, float | None]] = {}
 
 
 _SECONDS = lazy(r"\s*(\d+(?:\.\d+)?)\s*s?\s*")
@@ -252,6 +504,9 @@ def as_seconds(value: Any) -> float | None:
     if isinstance(value, (int, float)):
         return float(value) if value > 0 else None
     if isinstance(value, str):
+        if value.isascii() and value.isdigit():  # "5", "10": what the regex takes, digits only
+            seconds = float(value)
+            return seconds if seconds > 0 else None
         m = _SECONDS.fullmatch(value)
         if m:
             seconds = float(m.group(1))
@@ -270,19 +525,23 @@ def _severity(ctx: Context, meta: RuleMeta, diag: Diagnostic, severity: str) -> 
 
 
 def _audio_evidence(a: Analysis) -> tuple[str, int, int] | None:
-    lines = spoken_lines(a)
-    if lines:
-        q = lines[0].quote
+    # The first spoken line only, parsed up to it: no other KP5 rule runs on a silent request.
+    first = next(filter(_is_spoken, _iter_lines(a)), None) if a.quote_spans else None
+    if first is not None:
+        q = first.quote
         return "dialogue", q.start - 1, q.end + 1
     for ref in a.references:
         if ref.kind == "voice":
             return "voice token", ref.start, ref.end
-    for hit in a.hits_for("audio.named"):
-        if a.in_quote(hit.start):
-            continue
-        if any(h.end <= hit.start and hit.start - h.end <= 12 for h in a.hits_for("audio.absent")):
-            continue
-        return f"sound ('{a.text[hit.start : hit.end]}')", hit.start, hit.end
+    named = key_spans(a, "audio.named")
+    if named:
+        absent = key_spans(a, "audio.absent")
+        for start, end, _ in named:
+            if a.in_quote(start):
+                continue
+            if any(e <= start and start - e <= 12 for _, e, _ in absent):
+                continue
+            return f"sound ('{a.text[start:end]}')", start, end
     return None
 
 
@@ -304,62 +563,69 @@ _KP501_MESSAGES = {
 
 
 @check("KP501")
-def audio_not_enabled(ctx: Context, meta: RuleMeta) -> Iterator[Diagnostic]:
+def audio_not_enabled(ctx: Context, meta: RuleMeta) -> Iterable[Diagnostic]:
     """Dialogue, singing or named sounds on a request that produces no audio."""
-    if not getattr(ctx.info, "video", True):
-        return
-    state = audio_state(ctx)
-    if state is None:
-        return
+    state = audio_state(ctx)  # most requests make sound: decided first
+    if state is None or not getattr(ctx.info, "video", True):
+        return ()
     for a in ctx.texts(meta):
         found = _audio_evidence(a)
         if found is None:
             continue
         what, start, end = found
-        yield ctx.report(
-            meta,
-            _KP501_MESSAGES[state],
-            field=a.field,
-            start=start,
-            end=end,
-            what=what,
-            endpoint=ctx.endpoint or "this endpoint",
-        )
-        return
+        return [
+            ctx.report(
+                meta,
+                _KP501_MESSAGES[state],
+                field=a.field,
+                start=start,
+                end=end,
+                what=what,
+                endpoint=ctx.endpoint or "this endpoint",
+            )
+        ]
+    return ()
 
 
 # -- KP502 ---------------------------------------------------------------------------------------
 
 
 @check("KP502")
-def unquoted_speech(ctx: Context, meta: RuleMeta) -> Iterator[Diagnostic]:
+def unquoted_speech(ctx: Context, meta: RuleMeta) -> Iterable[Diagnostic]:
     """A speech verb with no quoted line after (or right before) it."""
     if audio_state(ctx) is not None:
-        return
+        return ()
     limit = int(ctx.option(meta, "max_reports", 3))
+    out: list[Diagnostic] = []
     for a in ctx.texts(meta):
-        verbs = a.hits_for("speech.say-verbs")
+        verbs = key_spans(a, "speech.say-verbs")
         if not verbs:
             continue
+        text = a.text
         quotes = a.quote_spans
         count = 0
-        for hit in verbs:
-            if a.in_quote(hit.start) or "on-screen-text.cues" in hit.keys:
-                continue
-            if _PASSIVE.search(a.text, max(0, hit.start - 12), hit.start):
-                continue
-            if _quoted_near(a.text, quotes, hit.start, hit.end):
+        for start, end, raw in verbs:
+            # Most verbs introduce a quote: that test first (the tests are independent).
+            if (
+                _quoted_near(text, quotes, start, end)
+                or a.in_quote(start)
+                or "on-screen-text.cues" in _keys_of(a, raw)
+                or _PASSIVE.search(text, max(0, start - 12), start)
+            ):
                 continue
             count += 1
             if count > limit:
                 break
-            yield ctx.report(
-                meta,
-                field=a.field,
-                start=hit.start,
-                end=hit.end,
-                match=a.text[hit.start : hit.end],
+            out.append(
+                ctx.report(
+                    meta,
+                    field=a.field,
+                    start=start,
+                    end=end,
+                    match=text[start:end],
+                )
             )
+    return out
 
 
 _PASSIVE = lazy(r"\b(?:is|are|was|were|be|been|being)\s+$", re.IGNORECASE)
@@ -371,8 +637,7 @@ _GAP_BREAK = lazy(r"[.!?]|\n\s*\n")
 def _quoted_near(text: str, quotes: list[tuple[int, int]], start: int, end: int) -> bool:
     for q_open, q_close in quotes:
         if q_open >= end:
-            gap = text[end:q_open]
-            return len(gap) <= 160 and not _GAP_BREAK.search(gap)
+            return q_open - end <= 160 and not _GAP_BREAK.search(text, end, q_open)
         if (
             q_close <= start
             and start - q_close <= 40
@@ -394,15 +659,36 @@ def _speakers(lines: list[Line]) -> list[str]:
 
 
 def _is_group(a: Analysis, line: Line) -> bool:
-    return bool(_hits_in(a, "speech.group", line.lead_start, line.quote.start - 1))
+    return _hits_in(a, "speech.group", line.lead_start, line.quote.start - 1)
+
+
+def quote_labels(a: Analysis) -> frozenset[str]:
+    """The distinct speaker labels of a text's quotes (cached).
+
+    Only a labelled line has a speaker, and one label gives one speaker name, so a text has at
+    most this many speakers: rules about several speakers skip the dialogue parse below two.
+    """
+    if not a.quote_spans:
+        return _NO_LABELS
+    return a.memo("kp5.labels", _quote_labels)
+
+
+def _quote_labels(a: Analysis) -> frozenset[str]:
+    return frozenset([q.label for q in a.quotes if q.label is not None])
+
+
+_NO_LABELS: frozenset[str] = frozenset()
 
 
 @check("KP503")
-def unlabeled_speaker(ctx: Context, meta: RuleMeta) -> Iterator[Diagnostic]:
+def unlabeled_speaker(ctx: Context, meta: RuleMeta) -> Iterable[Diagnostic]:
     """With two or more speakers, a spoken line that has no ``[Speaker, tone]`` label."""
     if audio_state(ctx) is not None:
-        return
+        return ()
+    out: list[Diagnostic] = []
     for a in ctx.texts(meta):
+        if len(quote_labels(a)) < 2:
+            continue
         lines = [line for line in dialogue(a) if line.how != "text"]
         speakers = _speakers(lines)
         if len(speakers) < 2:
@@ -416,21 +702,27 @@ def unlabeled_speaker(ctx: Context, meta: RuleMeta) -> Iterator[Diagnostic]:
             ):
                 continue
             q = line.quote
-            yield ctx.report(
-                meta,
-                field=a.field,
-                start=q.start - 1,
-                end=q.end + 1,
-                speakers=", ".join(f"[{s}]" for s in speakers[:3]),
+            out.append(
+                ctx.report(
+                    meta,
+                    field=a.field,
+                    start=q.start - 1,
+                    end=q.end + 1,
+                    speakers=", ".join(f"[{s}]" for s in speakers[:3]),
+                )
             )
+    return out
 
 
 @check("KP504")
-def pronoun_speaker(ctx: Context, meta: RuleMeta) -> Iterator[Diagnostic]:
+def pronoun_speaker(ctx: Context, meta: RuleMeta) -> Iterable[Diagnostic]:
     """A line attributed with "he/she/they says" while several speakers exist."""
     if audio_state(ctx) is not None:
-        return
+        return ()
+    out: list[Diagnostic] = []
     for a in ctx.texts(meta):
+        if len(quote_labels(a)) < 2:
+            continue
         lines = dialogue(a)
         speakers = _speakers(lines)
         if len(speakers) < 2:
@@ -439,21 +731,27 @@ def pronoun_speaker(ctx: Context, meta: RuleMeta) -> Iterator[Diagnostic]:
             if not line.pronoun:
                 continue
             q = line.quote
-            yield ctx.report(
-                meta,
-                field=a.field,
-                start=q.start - 1,
-                end=q.end + 1,
-                speakers=", ".join(f"[{s}]" for s in speakers[:3]),
+            out.append(
+                ctx.report(
+                    meta,
+                    field=a.field,
+                    start=q.start - 1,
+                    end=q.end + 1,
+                    speakers=", ".join(f"[{s}]" for s in speakers[:3]),
+                )
             )
+    return out
 
 
 @check("KP505")
-def missing_speaker_transition(ctx: Context, meta: RuleMeta) -> Iterator[Diagnostic]:
+def missing_speaker_transition(ctx: Context, meta: RuleMeta) -> Iterable[Diagnostic]:
     """Consecutive lines of different speakers with no linking word between them."""
     if audio_state(ctx) is not None:
-        return
+        return ()
+    out: list[Diagnostic] = []
     for a in ctx.texts(meta):
+        if len(quote_labels(a)) < 2:
+            continue
         lines = [line for line in spoken_lines(a) if line.speaker is not None]
         for prev, line in itertools.pairwise(lines):
             if prev.speaker == line.speaker:
@@ -465,54 +763,70 @@ def missing_speaker_transition(ctx: Context, meta: RuleMeta) -> Iterator[Diagnos
                 continue  # an action sentence between the lines works as a pause
             label_span = line.quote.label_span
             start = label_span[0] if label_span is not None else line.quote.start - 1
-            yield ctx.report(
-                meta,
-                field=a.field,
-                start=start,
-                end=line.quote.end + 1,
-                first=prev.speaker,
-                second=line.speaker,
+            out.append(
+                ctx.report(
+                    meta,
+                    field=a.field,
+                    start=start,
+                    end=line.quote.end + 1,
+                    first=prev.speaker,
+                    second=line.speaker,
+                )
             )
+    return out
 
 
 # -- KP506 ---------------------------------------------------------------------------------------
 
 
 @check("KP506")
-def unsupported_speech_language(ctx: Context, meta: RuleMeta) -> Iterator[Diagnostic]:
+def unsupported_speech_language(ctx: Context, meta: RuleMeta) -> Iterable[Diagnostic]:
     """Spoken lines in a language the model does not voice."""
     if audio_state(ctx) is not None:
-        return
+        return ()
     table = ctx.option(meta, "languages", {})
     supported = table.get(ctx.family) if isinstance(table, dict) else None
     if not supported:
-        return
+        return ()
+    try:
+        english = "en" in supported
+    except TypeError:  # a malformed table: the plain path below fails as it always did
+        english = False
+    out: list[Diagnostic] = []
     for a in ctx.texts(meta):
         for line in spoken_lines(a):
+            if english and english_or_none(line.quote.text):
+                continue  # None or "en", both voiced
             language = line_language(a, line)
             if language is None or language in supported:
                 continue
             q = line.quote
-            yield ctx.report(
-                meta,
-                field=a.field,
-                start=q.start,
-                end=q.end,
-                language=LANGUAGE_NAMES.get(language, language),
-                family=ctx.family,
-                supported=", ".join(LANGUAGE_NAMES.get(code, code) for code in supported),
+            out.append(
+                ctx.report(
+                    meta,
+                    field=a.field,
+                    start=q.start,
+                    end=q.end,
+                    language=LANGUAGE_NAMES.get(language, language),
+                    family=ctx.family,
+                    supported=", ".join(LANGUAGE_NAMES.get(code, code) for code in supported),
+                )
             )
+    return out
 
 
 # -- KP507 ---------------------------------------------------------------------------------------
 
 
 @check("KP507")
-def shouted_caps(ctx: Context, meta: RuleMeta) -> Iterator[Diagnostic]:
+def shouted_caps(ctx: Context, meta: RuleMeta) -> Iterable[Diagnostic]:
     """ALL-CAPS words (not acronyms) in English dialogue."""
     if audio_state(ctx) is not None:
-        return
+        return ()
+    out: list[Diagnostic] = []
     for a in ctx.texts(meta):
+        if not caps_in_quotes(a):
+            continue  # no capital word in any quote, spoken or not
         lines = spoken_lines(a)
         if not lines:
             continue
@@ -524,7 +838,7 @@ def shouted_caps(ctx: Context, meta: RuleMeta) -> Iterator[Diagnostic]:
             if not words:
                 continue
             if acronyms is None:
-                acronyms = {(h.start, h.end) for h in a.hits_for("acronyms")}
+                acronyms = {(start, end) for start, end, _ in key_spans(a, "acronyms")}
             words = [
                 m
                 for m in words
@@ -532,15 +846,26 @@ def shouted_caps(ctx: Context, meta: RuleMeta) -> Iterator[Diagnostic]:
             ]
             if not words:
                 continue
-            if line_language(a, line) not in (None, "en"):
+            if not english_or_none(q.text) and line_language(a, line) not in (None, "en"):
                 continue
-            yield ctx.report(
-                meta,
-                field=a.field,
-                start=words[0].start(),
-                end=words[-1].end(),
-                words=", ".join(dict.fromkeys(m.group() for m in words)),
+            out.append(
+                ctx.report(
+                    meta,
+                    field=a.field,
+                    start=words[0].start(),
+                    end=words[-1].end(),
+                    words=", ".join(dict.fromkeys(m.group() for m in words)),
+                )
             )
+    return out
+
+
+def caps_in_quotes(a: Analysis) -> bool:
+    """Whether some quote holds two capitals in a row, as every capital word of KP507 does
+    (a regular expression led by a character class: the scan runs in C)."""
+    text = a.text
+    search = _CAPS_RUN.search
+    return any(search(text, q.start, q.end) for q in a.quotes)
 
 
 # -- KP508 ---------------------------------------------------------------------------------------
@@ -548,16 +873,33 @@ def shouted_caps(ctx: Context, meta: RuleMeta) -> Iterator[Diagnostic]:
 
 _CJK = lazy(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff66-\uff9f]")
 _SPOKEN_WORD = lazy(r"[^\W_]+(?:['’][^\W_]+)*")
+# A word is letters and digits (``[^\W_]``, which is ``str.isalnum``) joined by single
+# apostrophes. Bytes of a text without other word characters than ASCII ones: letters and digits
+# become "a", the apostrophe stays, everything else (UTF-8 bytes of punctuation too) a space.
+_WORD_BYTES = bytes(
+    ord("a") if chr(b).isalnum() and b < 128 else b if b == ord("'") else ord(" ")
+    for b in range(256)
+)
 
 
 def spoken_words(text: str) -> float:
     """Spoken length in English-word equivalents: two CJK characters count as one word."""
-    if text.isascii():  # no CJK characters
-        return float(len(_SPOKEN_WORD.findall(text)))
-    cjk = len(_CJK.findall(text))
-    if cjk:
-        text = _CJK.sub(" ", text)
-    return len(_SPOKEN_WORD.findall(text)) + cjk / 2
+    if not text.isascii():
+        others = set(_NON_ASCII.findall(text))
+        others.discard("’")
+        if any(c.isalnum() or _CJK.match(c) for c in others):
+            cjk = len(_CJK.findall(text))
+            if cjk:
+                text = _CJK.sub(" ", text)
+            return len(_SPOKEN_WORD.findall(text)) + cjk / 2
+        text = text.replace("’", "'")  # the other non-ASCII characters only separate words
+    # Counted without a regex over the whole text: words are the runs of letters and digits, less
+    # one for every apostrophe that joins two runs (a search that stops at apostrophes only).
+    marked = text.encode("utf-8", "surrogatepass").translate(_WORD_BYTES)
+    words = len(marked.replace(b"'", b" ").split())
+    if "'" in text:
+        words -= len(_JOIN.findall(text))
+    return float(words)
 
 
 _KP508_SHORT = (
@@ -567,53 +909,67 @@ _KP508_SHORT = (
 
 
 @check("KP508")
-def dialogue_too_long(ctx: Context, meta: RuleMeta) -> Iterator[Diagnostic]:
+def dialogue_too_long(ctx: Context, meta: RuleMeta) -> Iterable[Diagnostic]:
     """More spoken words than the video's seconds can hold (and 5 s dialogue on Kling 2.6)."""
     if audio_state(ctx) is not None:
-        return
+        return ()
     rate = float(ctx.option(meta, "words_per_second", 2.5))
     margin = float(ctx.option(meta, "margin", 0.1))
+    out: list[Diagnostic] = []
     for a in ctx.texts(meta):
         lines = spoken_lines(a)
-        singing = [
-            h
-            for h in a.hits_for("speech.singing")
-            if not a.in_quote(h.start) and "speech.say-verbs" in h.keys
-        ]
+        singing = _NO_SPANS
+        if "speech.singing" in a.keys:
+            # Singing that is also a speech verb ("sings", "raps"): the speech verbs, which the
+            # dialogue rules have looked up already, that carry the singing key.
+            singing = [
+                h
+                for h in key_spans(a, "speech.say-verbs")
+                if "speech.singing" in _keys_of(a, h[2]) and not a.in_quote(h[0])
+            ]
         if not lines and not singing:
             continue
         seconds = _duration(ctx, a.shot_index)
         if seconds is None:
             continue
         words = sum(spoken_words(line.quote.text) for line in lines)
-        first = lines[0].quote.start - 1 if lines else singing[0].start
-        last = lines[-1].quote.end + 1 if lines else singing[0].end
+        first = lines[0].quote.start - 1 if lines else singing[0][0]
+        last = lines[-1].quote.end + 1 if lines else singing[0][1]
         if words > rate * seconds * (1 + margin):
-            yield ctx.report(
-                meta,
-                field=a.field,
-                start=first,
-                end=last,
-                words=round(words),
-                seconds=f"{seconds:g}",
-                limit=round(rate * seconds),
+            out.append(
+                ctx.report(
+                    meta,
+                    field=a.field,
+                    start=first,
+                    end=last,
+                    words=round(words),
+                    seconds=f"{seconds:g}",
+                    limit=round(rate * seconds),
+                )
             )
         elif ctx.family == "v2.6" and seconds <= 5:
             diag = ctx.report(meta, _KP508_SHORT, field=a.field, start=first, end=last)
-            yield _severity(ctx, meta, diag, "info")
+            out.append(_severity(ctx, meta, diag, "info"))
+    return out
 
 
 # -- KP509 ---------------------------------------------------------------------------------------
 
 
 @check("KP509")
-def too_many_speakers(ctx: Context, meta: RuleMeta) -> Iterator[Diagnostic]:
+def too_many_speakers(ctx: Context, meta: RuleMeta) -> Iterable[Diagnostic]:
     """Three or more distinct speakers in one request (a warning on Kling 2.6)."""
     if audio_state(ctx) is not None:
-        return
+        return ()
     maximum = int(ctx.option(meta, "max", 2))
+    texts = ctx.texts(meta)
+    labels = (
+        quote_labels(texts[0]) if len(texts) == 1 else _NO_LABELS.union(*map(quote_labels, texts))
+    )
+    if len(labels) <= maximum:
+        return ()  # fewer labels than it takes speakers to report
     seen: list[str] = []
-    for a in ctx.texts(meta):
+    for a in texts:
         for line in spoken_lines(a):
             if line.speaker is None or line.speaker in seen:
                 continue
@@ -631,8 +987,8 @@ def too_many_speakers(ctx: Context, meta: RuleMeta) -> Iterator[Diagnostic]:
                 )
                 if ctx.family == "v2.6":
                     diag = _severity(ctx, meta, diag, "warning")
-                yield diag
-                return
+                return [diag]
+    return ()
 
 
 # -- KP510 ---------------------------------------------------------------------------------------
@@ -667,47 +1023,68 @@ _FUNCTION_WORDS = frozenset(
     ]
 )
 _SOURCE_AFTER = lazy(r"\s*(?::|\bof\b|\bfrom\b|\blike\b|\bby\b)", re.IGNORECASE)
-_WORD_BEFORE = lazy(r"([\w'’-]+)[\s]*$")
+_WORD_BEFORE_REVERSED = lazy(r"\s*([\w'’-]+)")
 
 
 @check("KP510")
-def generic_sound(ctx: Context, meta: RuleMeta) -> Iterator[Diagnostic]:
+def generic_sound(ctx: Context, meta: RuleMeta) -> Iterable[Diagnostic]:
     """A bare "sound", "noise", "music" or "audio" with no source or state."""
     if audio_state(ctx) is not None:
-        return
+        return ()
+    out: list[Diagnostic] = []
     for a in ctx.texts(meta):
-        for hit in a.hits_for("audio.generic"):
-            if "audio.compounds" in hit.keys or "audio.sourced" in hit.keys:
+        text = a.text
+        for start, end, raw in key_spans(a, "audio.generic"):
+            # Independent excuses, the ones that settle most hits first.
+            keys = _keys_of(a, raw)
+            if (
+                "audio.compounds" in keys
+                or "audio.sourced" in keys
+                or _described_before(text, start)
+                or a.in_quote(start)
+                or _in_label(text, start)
+                or _SOURCE_AFTER.match(text, end)
+                or _after_quote(text, start)  # '"shh-shh" sound': the quote is the sound
+            ):
                 continue
-            if a.in_quote(hit.start) or _in_label(a.text, hit.start):
-                continue
-            if _SOURCE_AFTER.match(a.text, hit.end):
-                continue
-            if _after_quote(a.text, hit.start):
-                continue  # '"shh-shh" sound': the quote is the sound
-            if _described_before(a.text, hit.start):
-                continue
-            yield ctx.report(
-                meta,
-                field=a.field,
-                start=hit.start,
-                end=hit.end,
-                match=a.text[hit.start : hit.end],
+            out.append(
+                ctx.report(
+                    meta,
+                    field=a.field,
+                    start=start,
+                    end=end,
+                    match=text[start:end],
+                )
             )
+    return out
 
 
 def _described_before(text: str, pos: int) -> bool:
     """Whether a word before ``pos`` describes the sound ("crowd noise", "their music")."""
     for _ in range(2):
-        before = _WORD_BEFORE.search(text, max(0, pos - 40), pos)
+        before = word_before(text, pos)
         if before is None:
             return False
-        word = before.group(1).lower()
+        start, word = before
+        word = word.lower()
         if word in ("background", "ambient"):
-            pos = before.start()
+            pos = start
             continue
         return word not in _FUNCTION_WORDS
     return False
+
+
+def word_before(text: str, pos: int) -> tuple[int, str] | None:
+    """The word (letters, digits, ``'’-``) that ends the 40 characters before ``pos``, give or
+    take spaces, with where it starts; ``None`` when they end otherwise.
+
+    A search for ``([\\w'’-]+)\\s*$`` in the window, done backwards: the reversed window is matched
+    once from its start, instead of trying the pattern at every position of the window.
+    """
+    m = _WORD_BEFORE_REVERSED.match(text[max(0, pos - 40) : pos][::-1])
+    if m is None:
+        return None
+    return pos - m.end(), m.group(1)[::-1]
 
 
 def _after_quote(text: str, pos: int) -> bool:
