@@ -58,6 +58,16 @@ class Hit:
         self.keys = keys
         self.replacement = replacement
 
+    def _fields(self) -> tuple[int, int, str, tuple[str, ...], str | None]:
+        return (self.start, self.end, self.phrase, self.keys, self.replacement)
+
+    def __eq__(self, other: object) -> bool:
+        # Hits are values: ``hits_for`` may build a key's hits apart from the full list.
+        return isinstance(other, Hit) and self._fields() == other._fields()
+
+    def __hash__(self) -> int:
+        return hash(self._fields())
+
     def __repr__(self) -> str:
         return f"Hit({self.start}, {self.end}, {self.phrase!r}, {self.keys!r})"
 

@@ -108,8 +108,10 @@ def _terms_reference(text: str) -> list[tuple[str, int, int]]:
     for m in _TERM.finditer(text):
         raw = m.group()
         lead = _LEAD.match(raw.strip())
+        rest = raw.strip()[lead.end() if lead else 0 :]
+        term = rest.strip(" .")
         offset = len(raw) - len(raw.lstrip()) + (lead.end() if lead else 0)
-        term = raw.strip()[lead.end() if lead else 0 :].strip(" .")
+        offset += len(rest) - len(rest.lstrip(" ."))  # the term starts after leading dots
         if _NEGATED_TERM.match(term):
             continue
         if len(term) < 3 or term.lower() in _TOO_GENERIC or len(term.split()) > 4:
