@@ -1,0 +1,240 @@
+"""Second round of fast paths in the KP3xx/KP4xx checks, each compared with the plain computation.
+
+The comparisons run on generated texts built to hit the corners of each fast path (quotes,
+labels, apostrophes, non-ASCII punctuation, shot labels) and on the real-prompt corpus when it is
+available.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from kling_prompt.linter import Linter
+from kling_prompt.linter.checks import structure
+from kling_prompt.linter.diagnostic import Diagnostic
+from kling_prompt.linter.rules import Context, RuleMeta
+from kling_prompt.linter.text import Analysis
+from kling_prompt.request import Request
+
+LINTER = Linter()
+META = {rule.meta.code: rule.meta for rule in LINTER.rules}
+SETTINGS = settings(max_examples=600, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+def _split(words: str) -> list[str]:
+    return words.split()
+
+
+def _context(prompt: str, mode: str = "text-to-video", **arguments: Any) -> Context:
+    request = Request(None, {"prompt": prompt, **arguments}, mode=mode)
+    info, resolved, family = LINTER.resolve(request)
+    ctx = Context(
+        request,
+        info=info,
+        mode=resolved,
+        family=family,
+        matcher=LINTER.matcher,
+        config=LINTER.config,
+    )
+    ctx.options = LINTER._options
+    ctx.severity = LINTER.severity
+    return ctx
+
+
+def _dicts(diagnostics: Any) -> list[dict[str, Any]]:
+    return [d.to_dict() for d in diagnostics]
+
+
+# -- KP408: the first repeated run --------------------------------------------------------------
+
+# The reference: every piece of ``_PIECE`` in turn (a word, or a block break), quoted words as
+# breaks, the first occurrence of each run remembered.
+REF_PIECE = re.compile(r"[^\W_]+(?:['’][^\W_]+)*|\[[^\[\]\n]*\]|[\"“”「」.!?;:\n()]")
+
+
+def ref_first_repeat(a: Analysis, lo: int, hi: int, size: int) -> tuple[int, int] | None:
+    if size < 1:
+        return None
+    seen: dict[tuple[str, ...], int] = {}
+    words: list[str] = []
+    starts: list[int] = []
+    index = -1
+    indices: list[int] = []
+    for m in REF_PIECE.finditer(a.lower, lo, hi):
+        index += 1
+        piece, start = m.group(), m.start()
+        if not piece[0].isalnum() or a.in_quote(start):
+            words, starts, indices = [], [], []
+            continue
+        words.append(piece)
+        starts.append(start)
+        indices.append(index)
+        if len(words) < size:
+            continue
+        run = tuple(words[-size:])
+        first = seen.setdefault(run, indices[-size])
+        if indices[-size] - first >= size and sum(w not in structure._STOP for w in run) >= 2:
+            return starts[-size], m.end()
+    return None
+
+
+# Few distinct words, so that runs repeat; words with apostrophes, digits and non-ASCII letters.
+_FR_WORDS = st.sampled_from(
+    [
+        *_split("red kite the a over beach Red KITE flies it's it’s dogs' 'red red' o'clock"),
+        *_split("café naïve 中文 你好 привет İstanbul ſhot x1 42 héllo e\u0301t _red red_"),
+    ]
+)
+_FR_GLUE = st.sampled_from(
+    [
+        *[" ", " ", " ", " ", ", ", ". ", "! ", "? ", "; ", ": ", "\n", "\t", " - ", "-", "_"],
+        *["\xa0", "\u3000", " “", "” ", "「", "」", ' "', '" ', " (", ") ", "…", "—", "–", "'"],
+        *["’", "‘", " [", "] ", " [Host] ", " [Host, calm voice] ", "[", "]", "→", "※", "\x01"],
+        *["，", "。", "？", "°", "«", "»", " Shot 1: ", " shot 2: ", " Scene 3. ", "\r", "\x1c"],
+        *["''", "’’", " ' ", "\u0301", "©", "+", "++"],
+    ]
+)
+_FR_TEXT = st.lists(st.tuples(_FR_WORDS, _FR_GLUE), max_size=50).map(
+    lambda parts: "".join(w + g for w, g in parts)
+)
+# Plainer texts: the fast path (no stray apostrophes or rare symbols) most of the time.
+_FR_PLAIN = st.lists(
+    st.tuples(
+        st.sampled_from(_split("red kite the a over beach flies it's 中文 café")),
+        st.sampled_from([" ", " ", ", ", ". ", " [Host] ", ' "', '" ', "\n", "—", "“", "”"]),
+    ),
+    max_size=60,
+).map(lambda parts: "".join(w + g for w, g in parts))
+
+# Four words, so that runs repeat across every kind of break.
+_FR_SMALL = st.lists(
+    st.tuples(
+        st.sampled_from(_split("red kite flies high")),
+        st.sampled_from([" ", " ", " ", ' "', '" ', " [Host] ", "“", "”", ". ", "「", "」", "\n"]),
+    ),
+    min_size=6,
+    max_size=40,
+).map(lambda parts: "".join(w + g for w, g in parts))
+# The same four words twice, joined each time by glue that may break the run (a label, a quote,
+# a sentence end), inside other text.
+_RUN_GLUE = st.sampled_from(
+    [" ", " ", " ", " ", " ", " ", ", ", "-", " [Host] ", ' "', '" ', "“", ". ", "—", "'", "’"]
+)
+_RUN_WORDS = st.sampled_from(
+    _split("red kite the a over it's o’clock 中文 café héllo x1 42 İstanbul")
+)
+
+
+def _twice(words: list[str], first: list[str], second: list[str], parts: list[str]) -> str:
+    def run(glue: list[str]) -> str:
+        return "".join(w + g for w, g in zip(words, glue, strict=False)) + words[-1]
+
+    return f"{parts[0]} {run(first)} {parts[1]} {run(second)} {parts[2]}"
+
+
+_FR_TWICE = st.builds(
+    _twice,
+    st.lists(_RUN_WORDS, min_size=4, max_size=4),
+    st.lists(_RUN_GLUE, min_size=3, max_size=3),
+    st.lists(_RUN_GLUE, min_size=3, max_size=3),
+    st.lists(
+        st.one_of(_FR_TEXT, st.sampled_from([" ", ". ", ' "x" ', " [a] "])), min_size=3, max_size=3
+    ),
+)
+_FR_ANY = st.one_of(_FR_TEXT, _FR_PLAIN, _FR_SMALL, _FR_TWICE)
+
+
+@SETTINGS
+@given(text=_FR_ANY, size=st.sampled_from([1, 2, 3, 4, 5]), batch=st.sampled_from([0, 1, 9, 1500]))
+def test_first_repeat_over_segments(text: str, size: int, batch: int) -> None:
+    a = Analysis(text)
+    # Small batches: many of them, for both readers.
+    defaults = structure._FIRST_BATCH, structure._FIRST_BYTES
+    structure._FIRST_BATCH, structure._FIRST_BYTES = max(batch // 6, 1), batch
+    try:
+        for lo, hi in [(0, len(text)), *a.segments()]:
+            expected = ref_first_repeat(a, lo, hi, size)
+            assert structure._first_repeat(a, lo, hi, size) == expected
+            assert structure._first_repeat_scanned(a, lo, hi, size) == expected
+    finally:
+        structure._FIRST_BATCH, structure._FIRST_BYTES = defaults
+
+
+def test_first_repeat_across_batches() -> None:
+    # The second run right after the first, in the next block: in every place of a batch.
+    text = "red kite flies high. red kite flies high! a red kite flies high."
+    a = Analysis(text)
+    expected = ref_first_repeat(a, 0, len(text), 4)
+    assert expected == (21, 40)
+    default = structure._FIRST_BYTES
+    try:
+        for batch in range(len(text) + 1):
+            structure._FIRST_BYTES = batch
+            assert structure._first_repeat(a, 0, len(text), 4) == expected
+            assert structure._first_repeat(a, 3, len(text), 4) == ref_first_repeat(
+                a, 3, len(text), 4
+            )
+    finally:
+        structure._FIRST_BYTES = default
+
+
+@SETTINGS
+@given(text=_FR_ANY, data=st.data())
+def test_first_repeat_on_any_span(text: str, data: st.DataObject) -> None:
+    a = Analysis(text)
+    lo = data.draw(st.integers(0, len(text)))
+    hi = data.draw(st.integers(lo, len(text)))
+    assert structure._first_repeat(a, lo, hi, 4) == ref_first_repeat(a, lo, hi, 4)
+
+
+def test_first_repeat_takes_the_fast_path_for_any_symbol() -> None:
+    text = "the red kite flies ※ the\u0301 red kite flies → the red kite flies"
+    a = Analysis(text)
+    assert structure._translated(a, 0, len(text)) is not None
+    assert structure._first_repeat(a, 0, len(text), 4) == ref_first_repeat(a, 0, len(text), 4)
+
+
+def test_first_repeat_takes_the_fast_path_for_dialogue() -> None:
+    text = (
+        "A studio. [Host, calm voice] says: “It’s a red kite over the beach.” "
+        "The red kite over the beach — it’s the red kite over the beach."
+    )
+    a = Analysis(text)
+    assert structure._translated(a, 0, len(text)) is not None
+    found = structure._first_repeat(a, 0, len(text), 4)
+    assert found == ref_first_repeat(a, 0, len(text), 4)
+    assert found is not None
+    assert text[found[0] : found[1]] == "the red kite over"
+
+
+def test_first_repeat_scans_texts_bytes_cannot_split() -> None:
+    for text in ("'red' kite", "red kite'", "rock''n", "a\x01b"):
+        assert structure._translated(Analysis(text), 0, len(text)) is None
+
+
+def ref_repeated_phrase(ctx: Context, meta: RuleMeta) -> list[Diagnostic]:
+    size = int(ctx.option(meta, "min_words", 4))
+    out = []
+    for a in ctx.texts(meta):
+        if a.word_count < 2 * size or not structure._may_repeat(a.lower, size):
+            continue
+        for lo, hi in a.segments():
+            hit = ref_first_repeat(a, lo, hi, size)
+            if hit is not None:
+                start, end = hit
+                out.append(
+                    ctx.report(meta, field=a.field, start=start, end=end, match=a.text[start:end])
+                )
+    return out
+
+
+@SETTINGS
+@given(text=_FR_ANY)
+def test_repeated_phrase(text: str) -> None:
+    ctx = _context(text)
+    meta = META["KP408"]
+    assert _dicts(structure.repeated_phrase(ctx, meta)) == _dicts(ref_repeated_phrase(ctx, meta))
