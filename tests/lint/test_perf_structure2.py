@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from kling_prompt.linter import Linter
-from kling_prompt.linter.checks import structure
+from kling_prompt.linter.checks import motion, structure
 from kling_prompt.linter.diagnostic import Diagnostic
 from kling_prompt.linter.rules import Context, RuleMeta
 from kling_prompt.linter.text import Analysis
@@ -238,3 +238,186 @@ def test_repeated_phrase(text: str) -> None:
     ctx = _context(text)
     meta = META["KP408"]
     assert _dicts(structure.repeated_phrase(ctx, meta)) == _dicts(ref_repeated_phrase(ctx, meta))
+
+
+# -- KP403 / KP404 / has_motion: the rules against their plain versions ------------------------
+
+_PROSE_WORDS = st.sampled_from(
+    [
+        *_split("a an the A The woman man dog knight painter keeper she he they her his it"),
+        *_split("Rumi Anna @Element1 @Image2 <<<voice_1>>> walks runs turns spins kneading"),
+        *_split("dancing building morning camera pans slowly push in orbit static tracking"),
+        *_split("shot cinematic 35mm film moody in at on under a cafe forest cliff dusk"),
+        *_split("red kite sky water light ++hero++ ++ masterpiece best quality 8k dance jumps"),
+        *_split("İnventor ſailor naïve café 中文"),
+    ]
+)
+_PROSE_GLUE = st.sampled_from(
+    [" ", " ", " ", " ", ", ", ". ", "! ", "? ", "\n", ": ", ' "', '" ', " [Host] ", " [", "] "]
+)
+_PROSE = st.lists(st.tuples(_PROSE_WORDS, _PROSE_GLUE), max_size=50).map(
+    lambda parts: "".join(w + g for w, g in parts)
+)
+
+
+def ref_late_subject(a: Analysis) -> Any:
+    # The check before the fast paths: every subject and pronoun hit tested against each limit.
+    def early(limit: int) -> bool:
+        if a.references and a.references[0].start <= limit:
+            return True
+        return any(h.start <= limit for h in a.hits_for("components.subject")) or any(
+            h.start <= limit for h in a.hits_for("components.pronoun")
+        )
+
+    if "components.subject" not in a.keys:
+        return None
+    third = structure._word_start(a.text, a.word_count // 3)
+    if early(third):
+        return None
+    first_end = structure._first_sentence_end(a)
+    if first_end is None:
+        return None
+    limit = max(first_end, third)
+    if limit > third and early(limit):
+        return None
+    if structure._names_someone(a.text[:limit], a.lower[:limit]):
+        return None
+    subjects = [h for h in a.hits_for("components.subject") if not a.in_quote(h.start)]
+    if not subjects:
+        return None
+    hit = subjects[0]
+    sentence_start = max((s for s, _ in a.sentences if s <= hit.start), default=0)
+    if len(a.text[sentence_start : hit.start].split()) > 3:
+        return None
+    return hit
+
+
+@SETTINGS
+@given(text=_PROSE)
+def test_late_subject(text: str) -> None:
+    a = Analysis(text, matcher=LINTER.matcher)
+    assert structure._late_subject(a) is ref_late_subject(a)
+
+
+@SETTINGS
+@given(text=_PROSE, mode=st.sampled_from(["text-to-video", "image-to-video"]))
+def test_buried_subject_reports(text: str, mode: str) -> None:
+    ctx, expected_ctx = _context(text, mode), _context(text, mode)
+    meta = META["KP404"]
+    got = _dicts(structure.buried_subject(ctx, meta))
+    expected = []
+    for a in expected_ctx.texts(meta):
+        if a.word_count < 20 or a.emphasis:
+            continue
+        if structure._LABELS.search(a.text):
+            continue
+        hit = ref_late_subject(a)
+        if hit is not None:
+            expected.append((hit.start, hit.end))
+    assert [(d["span"]["start"], d["span"]["end"]) for d in got if "subject" in d["message"]] == (
+        expected
+    )
+
+
+def ref_missing_component(ctx: Context, meta: RuleMeta) -> list[Diagnostic]:
+    min_words = int(ctx.option(meta, "min_words", 8))
+    min_missing = int(ctx.option(meta, "min_missing", 1))
+    out = []
+    for a in ctx.texts(meta):
+        if a.word_count < min_words:
+            continue
+        missing = []
+        if not structure._has_subject(a):
+            missing.append("subject")
+        if not ("components.scene" in a.keys or structure._PLACE.search(a.lower)):
+            missing.append("scene setting")
+        if not ref_has_motion(a):
+            missing.append("motion")
+        if not ("components.style" in a.keys or "tag-soup" in a.keys):
+            missing.append("style")
+        if missing and len(missing) >= min_missing:
+            out.append(
+                ctx.report(
+                    meta, field=a.field, start=0, end=len(a.text), missing=", ".join(missing)
+                )
+            )
+    return out
+
+
+@SETTINGS
+@given(text=_PROSE, min_missing=st.sampled_from([None, 1, 2, 4]))
+def test_missing_component(text: str, min_missing: int | None) -> None:
+    ctx, expected_ctx = _context(text), _context(text)
+    if min_missing is not None:
+        ctx.options = expected_ctx.options = {"KP403": {"min_missing": min_missing}}
+    meta = META["KP403"]
+    assert _dicts(structure.missing_component(ctx, meta)) == _dicts(
+        ref_missing_component(expected_ctx, meta)
+    )
+
+
+def test_missing_component_keeps_an_unformattable_message() -> None:
+    meta = RuleMeta({**_meta_doc(META["KP403"]), "message": "Missing {what}."})
+    ctx = _context("A lighthouse keeper climbs the spiral stairs and lights the great lamp")
+    assert [d.message for d in structure.missing_component(ctx, meta)] == ["Missing {what}."]
+
+
+def _meta_doc(meta: RuleMeta) -> dict[str, Any]:
+    return {
+        "code": meta.code,
+        "name": meta.name,
+        "severity": meta.severity,
+        "kind": meta.kind,
+        "message": meta.message,
+        "options": meta.options,
+        "scope": {"modes": sorted(meta.modes or ())},
+    }
+
+
+def ref_has_motion(a: Analysis) -> bool:
+    keys = a.keys
+    if "motion-verbs" in keys:
+        return True
+    if not keys.isdisjoint(motion.CHOREOGRAPHY_CATEGORIES):
+        return True
+    if motion.camera_moves(a) or any(q.label is not None for q in a.quotes):
+        return True
+    return any(m.group() not in motion._NOT_PARTICIPLES for m in REF_PARTICIPLE.finditer(a.lower))
+
+
+REF_PARTICIPLE = re.compile(r"\b[a-z]{2,}ing\b")
+
+
+@SETTINGS
+@given(text=_PROSE)
+def test_has_motion(text: str) -> None:
+    assert motion._has_motion(Analysis(text, matcher=LINTER.matcher)) == ref_has_motion(
+        Analysis(text, matcher=LINTER.matcher)
+    )
+
+
+@SETTINGS
+@given(text=_PROSE, mode=st.sampled_from(["text-to-video", "image-to-video"]))
+def test_no_motion(text: str, mode: str) -> None:
+    meta = META["KP303"]
+    expected = [
+        (a.field, 0, len(a.text))
+        for a in _context(text, mode).texts(meta)
+        if a.text.strip() and not ref_has_motion(a)
+    ]
+    got = motion.no_motion(_context(text, mode), meta)
+    assert [(d.field, d.start, d.end) for d in got] == expected
+
+
+def test_late_subject_mentioned_right_at_the_limit() -> None:
+    # "They" starts exactly where the first sentence ends, past the first third: early enough.
+    text = (
+        "Soft golden light spills over rolling hills and wildflowers sway in a warm breeze under a "
+        "hazy sky.They watch. Slow drone shot, soft film grain. A lone horse rider gallops "
+        "toward the camera."
+    )
+    a = Analysis(text, matcher=LINTER.matcher)
+    assert ref_late_subject(a) is None
+    assert structure._late_subject(a) is None
+    without = Analysis(text.replace("They watch.", "All calm."), matcher=LINTER.matcher)
+    assert structure._late_subject(without) is ref_late_subject(without) is not None

@@ -26,29 +26,51 @@ T = TypeVar("T")
 @check("KP403")
 def missing_component(ctx: Context, meta: RuleMeta) -> list[Diagnostic]:
     """Which of scene, subject, motion and style a text-to-video prompt leaves out."""
-    min_words = int(ctx.option(meta, "min_words", 8))
-    min_missing = int(ctx.option(meta, "min_missing", 1))
+    min_words = _int_option(ctx, meta, "min_words", 8)
+    min_missing = _int_option(ctx, meta, "min_missing", 1)
     out: list[Diagnostic] = []
     for a in ctx.texts(meta):
         if a.word_count < min_words:
             continue
-        missing: list[str] = []
-        if not _has_subject(a):
-            missing.append("subject")
         keys = a.keys
-        if not ("components.scene" in keys or _PLACE.search(a.lower)):
-            missing.append("scene setting")
-        if not has_motion(a):
-            missing.append("motion")
-        if not ("components.style" in keys or "tag-soup" in keys):
-            missing.append("style")
-        if missing and len(missing) >= min_missing:
-            out.append(
-                ctx.report(
-                    meta, field=a.field, start=0, end=len(a.text), missing=", ".join(missing)
-                )
-            )
+        missing = (
+            not _has_subject(a),
+            not ("components.scene" in keys or _PLACE.search(a.lower)),
+            not ("motion-verbs" in keys or has_motion(a)),
+            not ("components.style" in keys or "tag-soup" in keys),
+        )
+        if any(missing) and sum(missing) >= min_missing:
+            message = _missing_message(meta, missing)
+            out.append(ctx.report(meta, message, field=a.field, start=0, end=len(a.text)))
     return out
+
+
+_COMPONENTS = ("subject", "scene setting", "motion", "style")
+# The message for each combination of missing components (formatting it is most of the cost
+# of a report, and this rule reports on most prompts).
+_MISSING_MESSAGES: dict[tuple[str, tuple[bool, ...]], str] = {}
+
+
+def _missing_message(meta: RuleMeta, missing: tuple[bool, ...]) -> str:
+    """The rule's message with ``{missing}`` filled in, as :meth:`Context.report` formats it."""
+    key = (meta.message, missing)
+    message = _MISSING_MESSAGES.get(key)
+    if message is None:
+        names = ", ".join(name for name, absent in zip(_COMPONENTS, missing, strict=True) if absent)
+        try:
+            message = meta.message.format(missing=names)
+        except (KeyError, IndexError, ValueError):
+            message = meta.message  # as Context.report leaves a message it cannot format
+        message = _MISSING_MESSAGES[key] = message
+    return message
+
+
+def _int_option(ctx: Context, meta: RuleMeta, name: str, default: int) -> int:
+    """``int(ctx.option(meta, name, default))`` without an empty override table per call."""
+    override = ctx.options.get(meta.code)
+    if override is not None and name in override:
+        return int(override[name])
+    return int(meta.options.get(name, default))
 
 
 # Someone named in the text: a person-like noun the lexicons may not list ("a lighthouse
@@ -115,7 +137,7 @@ def buried_subject(ctx: Context, meta: RuleMeta) -> list[Diagnostic]:
     at or before the third's start is early; the sentences are split only when that is not
     enough to decide.
     """
-    min_words = int(ctx.option(meta, "min_words", 20))
+    min_words = _int_option(ctx, meta, "min_words", 20)
     out: list[Diagnostic] = []
     for a in ctx.texts(meta):
         if a.word_count < min_words:
@@ -139,7 +161,7 @@ def buried_subject(ctx: Context, meta: RuleMeta) -> list[Diagnostic]:
                 )
             )
             continue
-        if _LABELS.search(a.text):
+        if "[" in a.text and _LABELS.search(a.text):
             continue  # Kling's dialogue format puts the scene first, the labelled speakers after
         subject = _late_subject(a)
         if subject is not None:
@@ -174,14 +196,17 @@ def _first_sentence_end(a: Analysis) -> int | None:
     return sentences[0][1] if len(sentences) >= 2 else None
 
 
-def _early(a: Analysis, limit: int) -> bool:
-    """Whether a reference token, subject word or pronoun starts at or before ``limit``."""
+def _first_mention(a: Analysis) -> int:
+    """Where the first reference token, subject word or pronoun starts (the text's length when
+    there is none): the hits are in text order, so the first that names someone is enough."""
     references = a.references
-    if references and references[0].start <= limit:
-        return True
-    return any(h.start <= limit for h in a.hits_for("components.subject")) or any(
-        h.start <= limit for h in a.hits_for("components.pronoun")
-    )
+    first = references[0].start if references else len(a.text)
+    for hit in a.hits:
+        if hit.start >= first:
+            break
+        if "components.subject" in hit.keys or "components.pronoun" in hit.keys:
+            return hit.start
+    return first
 
 
 def _late_subject(a: Analysis) -> Hit | None:
@@ -189,14 +214,18 @@ def _late_subject(a: Analysis) -> Hit | None:
     limit and it opens a sentence; ``None`` when the text has fewer than two sentences."""
     if "components.subject" not in a.keys:
         return None
-    third = _word_start(a.text, a.word_count // 3)
-    if _early(a, third):
+    # Someone named at or before the start of word ``n``, the first third: no more than ``n``
+    # words start before the mention (the common answer, with a short text to split).
+    first = _first_mention(a)
+    n = a.word_count // 3
+    if len(a.text[:first].split()) <= n:
         return None
+    third = _word_start(a.text, n)
     first_end = _first_sentence_end(a)
     if first_end is None:
         return None
     limit = max(first_end, third)
-    if limit > third and _early(a, limit):
+    if limit > third and first <= limit:
         return None
     if _names_someone(a.text[:limit], a.lower[:limit]):
         return None
@@ -476,7 +505,7 @@ _STOP = frozenset(
 def repeated_phrase(ctx: Context, meta: RuleMeta) -> list[Diagnostic]:
     """The same run of 4+ words (or the same sentence) twice, outside labels and quotes."""
     # A plain function, not a generator: it runs on every prompt and rarely reports.
-    size = int(ctx.option(meta, "min_words", 4))
+    size = _int_option(ctx, meta, "min_words", 4)
     out: list[Diagnostic] = []
     for a in ctx.texts(meta):
         # A superset first (``_may_repeat``): the loose words repeat a run with two words that
