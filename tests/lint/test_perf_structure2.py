@@ -421,3 +421,63 @@ def test_late_subject_mentioned_right_at_the_limit() -> None:
     assert structure._late_subject(a) is None
     without = Analysis(text.replace("They watch.", "All calm."), matcher=LINTER.matcher)
     assert structure._late_subject(without) is ref_late_subject(without) is not None
+
+
+# -- KP409 ----------------------------------------------------------------------------------------
+
+
+def ref_mixed_language(ctx: Context, meta: RuleMeta) -> list[Diagnostic]:
+    min_run = int(ctx.option(meta, "min_run", 12))
+    out = []
+    for a in ctx.texts(meta):
+        text = a.text
+        counts = {"Latin": sum(len(m.group()) for m in structure._LATIN.finditer(text))}
+        for name, pattern in structure._SCRIPTS.items():
+            counts[name] = sum(
+                len(m.group()) for m in pattern.finditer(text) if not a.in_quote(m.start())
+            )
+        main = max(counts, key=lambda k: counts[k])
+        if counts[main] == 0:
+            continue
+        run = structure._longest_foreign_run(a, main, min_run)
+        if run is not None:
+            start, end, script = run
+            out.append(
+                ctx.report(
+                    meta,
+                    field=a.field,
+                    start=start,
+                    end=end,
+                    main=main,
+                    other=script,
+                    match=text[start:end],
+                )
+            )
+    return out
+
+
+_SCRIPT_WORDS = st.sampled_from(
+    [
+        *_split("woman walks market cinematic café Zürich crème brûlée naïve ÀÉÎ"),
+        *_split("她手里拿着一把红色的雨伞 今日本座在此 你好 こんにちは 안녕하세요 ｶﾀｶﾅ"),
+        *_split("привет мир добрый مرحبا بالعالم नमस्ते दुनिया สวัสดี ครับ 12 @Element1"),
+    ]
+)
+_SCRIPT_GLUE = st.sampled_from(
+    [" ", " ", ", ", ". ", ' "', '" ', " “", "” ", "「", "」", "\n", "—"]
+)
+_SCRIPT_TEXT = st.lists(st.tuples(_SCRIPT_WORDS, _SCRIPT_GLUE), max_size=30).map(
+    lambda parts: "".join(w + g for w, g in parts)
+)
+
+
+@SETTINGS
+@given(text=_SCRIPT_TEXT, min_run=st.sampled_from([None, 2, 6, 12]))
+def test_mixed_language(text: str, min_run: int | None) -> None:
+    ctx, expected_ctx = _context(text), _context(text)
+    if min_run is not None:
+        ctx.options = expected_ctx.options = {"KP409": {"min_run": min_run}}
+    meta = META["KP409"]
+    assert _dicts(structure.mixed_language(ctx, meta)) == _dicts(
+        ref_mixed_language(expected_ctx, meta)
+    )

@@ -803,12 +803,16 @@ def _mixed_language(ctx: Context, meta: RuleMeta) -> Iterator[Diagnostic]:
         text = a.text
         if text.isascii() or _ANY_FOREIGN.search(text) is None:
             continue  # Latin script only (accents, curly quotes and dashes are not a language)
-        counts: dict[str, int] = {"Latin": sum(len(m.group()) for m in _LATIN.finditer(text))}
+        # Letters of each script: Latin ones anywhere, the others outside quotes. A run of a
+        # script never crosses a quote mark, so the letters of the runs that start outside quotes
+        # are those left when the quotes are cut out; each count is what deleting them removes.
+        outside = _outside_quotes(a)
+        if outside is not text and _ANY_FOREIGN.search(outside) is None:
+            continue  # only quoted speech in another script, which is intended
+        counts: dict[str, int] = {"Latin": len(text) - len(_LATIN.sub("", text))}
         for name, pattern in _SCRIPTS.items():
-            counts[name] = sum(
-                len(m.group()) for m in pattern.finditer(text) if not a.in_quote(m.start())
-            )
-        main = max(counts, key=lambda k: counts[k])
+            counts[name] = len(outside) - len(pattern.sub("", outside))
+        main = max(counts, key=counts.__getitem__)
         if counts[main] == 0:
             continue
         run = _longest_foreign_run(a, main, min_run)
@@ -823,6 +827,20 @@ def _mixed_language(ctx: Context, meta: RuleMeta) -> Iterator[Diagnostic]:
                 other=script,
                 match=text[start:end],
             )
+
+
+def _outside_quotes(a: Analysis) -> str:
+    """The text without its quoted speech (quote marks included)."""
+    spans = a.quote_spans
+    if not spans:
+        return a.text
+    parts = []
+    done = 0
+    for start, end in spans:
+        parts.append(a.text[done:start])
+        done = end
+    parts.append(a.text[done:])
+    return "".join(parts)
 
 
 def _longest_foreign_run(a: Analysis, main: str, min_run: int) -> tuple[int, int, str] | None:
