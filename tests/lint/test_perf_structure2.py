@@ -481,3 +481,82 @@ def test_mixed_language(text: str, min_run: int | None) -> None:
     assert _dicts(structure.mixed_language(ctx, meta)) == _dicts(
         ref_mixed_language(expected_ctx, meta)
     )
+
+
+# -- KP307 / KP304 --------------------------------------------------------------------------------
+
+_LABELLED = st.lists(
+    st.tuples(
+        st.sampled_from(["shot", "Shot", "SHOT", "scene", "Scene", "ſhot", "ſcene", "shots", "x"]),
+        st.sampled_from(["", " ", "  ", "\u2003", "\n"]),
+        st.sampled_from(["1", "2", "١", "٢", "12", "", "a"]),
+        st.sampled_from([":", ".", ")", "-", "—", "–", " ", "!"]),
+        st.sampled_from([" a knight rides. ", " ", "\n", "; ", "tracking ", "x"]),
+    ).map("".join),
+    max_size=6,
+).map("".join)
+
+
+@SETTINGS
+@given(text=st.one_of(_LABELLED, _PROSE))
+def test_two_labels_possible_whenever_two_labels(text: str) -> None:
+    a = Analysis(text)
+    if len({n for n, _, _ in a.shot_labels}) >= 2:
+        assert motion._two_labels_possible(a.lower)
+
+
+def test_two_labels_need_numbers() -> None:
+    assert not motion._two_labels_possible("a tracking shot of the scene, then a wide shot")
+    assert motion._two_labels_possible("shot 1: a knight rides. shot 2: he stops.")
+    assert motion._two_labels_possible("SCENE\u20031) a. Shot ٢: b".lower())
+
+
+def ref_appearance_heavy(ctx: Context, meta: RuleMeta) -> list[Diagnostic]:
+    share = float(ctx.option(meta, "max_share", 0.5))
+    min_words = int(ctx.option(meta, "min_words", 12))
+    out = []
+    for a in ctx.texts(meta):
+        looks = a.hits_for("appearance")
+        total = a.word_count
+        if len(looks) < 2 or total < min_words:
+            continue
+        bounds = [m.end() for m in re.finditer(r"[,.;:!?\n]+", a.text)]
+        clauses = {sum(b <= h.start for b in bounds) for h in looks if not a.in_quote(h.start)}
+        moving = a.hits_for("motion-verbs") + motion.camera_moves(a)
+        clauses -= {sum(b <= h.start for b in bounds) for h in moving}
+        if len(clauses) < 2:
+            continue
+        edges = [0, *bounds, len(a.text)]
+        words = sum(len(a.text[edges[i] : edges[i + 1]].split()) for i in clauses)
+        if words / total > share:
+            out.append(
+                ctx.report(
+                    meta,
+                    field=a.field,
+                    start=edges[min(clauses)],
+                    end=edges[max(clauses) + 1],
+                    share=round(100 * words / total),
+                )
+            )
+    return out
+
+
+_LOOKS = st.lists(
+    st.tuples(
+        st.sampled_from(
+            _split("long wavy auburn hair green eyes freckles wearing a cream knit sweater gold")
+            + _split("hoop earrings silk scarf woman smiles walks turns slowly camera pans")
+        ),
+        st.sampled_from([" ", " ", " ", ", ", ". ", " and ", ' "', '" ']),
+    ),
+    max_size=40,
+).map(lambda parts: "".join(w + g for w, g in parts))
+
+
+@SETTINGS
+@given(text=_LOOKS)
+def test_appearance_heavy(text: str) -> None:
+    meta = META["KP304"]
+    got = motion.appearance_heavy(_context(text, "image-to-video"), meta)
+    expected = ref_appearance_heavy(_context(text, "image-to-video"), meta)
+    assert _dicts(got) == _dicts(expected)

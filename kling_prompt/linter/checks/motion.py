@@ -326,9 +326,11 @@ def appearance_heavy(ctx: Context, meta: RuleMeta) -> Iterator[Diagnostic]:
     share = float(ctx.option(meta, "max_share", 0.5))
     min_words = int(ctx.option(meta, "min_words", 12))
     for a in ctx.texts(meta):
-        looks = a.hits_for("appearance")
         total = a.word_count
-        if len(looks) < 2 or total < min_words:
+        if total < min_words:
+            continue
+        looks = a.hits_for("appearance")
+        if len(looks) < 2:
             continue
         bounds = list(map(re.Match.end, _SEPARATORS.finditer(a.text)))
         clauses = {bisect_right(bounds, h.start) for h in looks if not a.in_quote(h.start)}
@@ -417,5 +419,14 @@ def _cut_to_a_sound(a: Analysis, hit: Hit) -> bool:
 
 def _two_labels_possible(lower: str) -> bool:
     """Whether the text can hold two "Shot 1:" / "Scene 2:" labels: it has two of those words
-    (labels match case-insensitively, so a long s, "ſhot", is a label too, lower or not)."""
-    return lower.count("shot") + lower.count("scene") >= 2 or "ſ" in lower
+    with a number after them (labels match case-insensitively, so a long s, "ſhot", is a label
+    too, lower or not)."""
+    if "ſ" in lower:
+        return True
+    if lower.count("shot") + lower.count("scene") < 2:
+        return False
+    return len(_NUMBERED_SHOT.findall(lower)) >= 2
+
+
+# What every label starts with: its word and number.
+_NUMBERED_SHOT = lazy(r"(?:shot|scene)\s*\d")
