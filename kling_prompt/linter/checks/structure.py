@@ -16,7 +16,7 @@ from kling_prompt.linter.lexicon import Hit
 from kling_prompt.linter.rules import Context, RuleMeta, check
 from kling_prompt.linter.text import Analysis
 
-from .motion import has_motion
+from .motion import _two_labels_possible, has_motion
 
 T = TypeVar("T")
 
@@ -517,15 +517,19 @@ def repeated_phrase(ctx: Context, meta: RuleMeta) -> list[Diagnostic]:
         if not _runs_repeat(words, size):
             continue
         content: bool | None = None
-        for seg_start, seg_end in a.segments():
+        # ``a.segments()`` scans for shot labels; two need two label words with a number.
+        segments = a.segments() if _two_labels_possible(a.lower) else [(0, len(a.text))]
+        for seg_start, seg_end in segments:
             hit = _first_repeat(a, seg_start, seg_end, size)
             if hit is None:
                 continue
+            start, end = hit
             if content is None:
-                content = _repeated_run_has_content(words, _STOP_BYTES, size)
+                content = _run_repeats_loosely(a.lower[start:end], words, size)
+                if not content:
+                    content = _repeated_run_has_content(words, _STOP_BYTES, size)
             if not content:
                 break
-            start, end = hit
             out.append(
                 ctx.report(meta, field=a.field, start=start, end=end, match=a.text[start:end])
             )
@@ -573,6 +577,16 @@ def _content_runs_repeat(words: Sequence[T], stop: AbstractSet[T], size: int) ->
     """Whether a run of ``size`` consecutive ``words`` with at least two not in ``stop`` occurs
     twice. The common answer, no run occurs twice at all, takes no Python code per word."""
     return _runs_repeat(words, size) and _repeated_run_has_content(words, stop, size)
+
+
+def _run_repeats_loosely(run: str, words: list[bytes], size: int) -> bool:
+    """Whether ``run`` is ``size`` loose words, two of them not stop words, that occur twice
+    in ``words`` (enough for ``_repeated_run_has_content``, and cheaper: the repeated run a
+    text is reported for is usually such a run)."""
+    found = _loose_words(run)
+    if len(found) != size or size - sum(map(_STOP_BYTES.__contains__, found)) < 2:
+        return False
+    return (b" " + b" ".join(words) + b" ").count(b" " + b" ".join(found) + b" ") >= 2
 
 
 def _runs_repeat(words: Sequence[T], size: int) -> bool:
