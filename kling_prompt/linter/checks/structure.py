@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import re
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Iterator, Sequence
 from collections.abc import Set as AbstractSet
-from itertools import compress, islice
-from operator import itemgetter, ne
+from itertools import accumulate, chain, compress, count, islice, repeat
+from operator import add, itemgetter, ne
 from typing import TypeVar
 
 from kling_prompt.linter.diagnostic import Diagnostic, Edit, Fix
@@ -16,7 +16,7 @@ from kling_prompt.linter.lexicon import Hit
 from kling_prompt.linter.rules import Context, RuleMeta, check
 from kling_prompt.linter.text import Analysis
 
-from .motion import has_motion
+from .motion import _two_labels_possible, has_motion
 
 T = TypeVar("T")
 
@@ -26,29 +26,51 @@ T = TypeVar("T")
 @check("KP403")
 def missing_component(ctx: Context, meta: RuleMeta) -> list[Diagnostic]:
     """Which of scene, subject, motion and style a text-to-video prompt leaves out."""
-    min_words = int(ctx.option(meta, "min_words", 8))
-    min_missing = int(ctx.option(meta, "min_missing", 1))
+    min_words = _int_option(ctx, meta, "min_words", 8)
+    min_missing = _int_option(ctx, meta, "min_missing", 1)
     out: list[Diagnostic] = []
     for a in ctx.texts(meta):
         if a.word_count < min_words:
             continue
-        missing: list[str] = []
-        if not _has_subject(a):
-            missing.append("subject")
         keys = a.keys
-        if not ("components.scene" in keys or _PLACE.search(a.lower)):
-            missing.append("scene setting")
-        if not has_motion(a):
-            missing.append("motion")
-        if not ("components.style" in keys or "tag-soup" in keys):
-            missing.append("style")
-        if missing and len(missing) >= min_missing:
-            out.append(
-                ctx.report(
-                    meta, field=a.field, start=0, end=len(a.text), missing=", ".join(missing)
-                )
-            )
+        missing = (
+            not _has_subject(a),
+            not ("components.scene" in keys or _PLACE.search(a.lower)),
+            not ("motion-verbs" in keys or has_motion(a)),
+            not ("components.style" in keys or "tag-soup" in keys),
+        )
+        if any(missing) and sum(missing) >= min_missing:
+            message = _missing_message(meta, missing)
+            out.append(ctx.report(meta, message, field=a.field, start=0, end=len(a.text)))
     return out
+
+
+_COMPONENTS = ("subject", "scene setting", "motion", "style")
+# The message for each combination of missing components (formatting it is most of the cost
+# of a report, and this rule reports on most prompts).
+_MISSING_MESSAGES: dict[tuple[str, tuple[bool, ...]], str] = {}
+
+
+def _missing_message(meta: RuleMeta, missing: tuple[bool, ...]) -> str:
+    """The rule's message with ``{missing}`` filled in, as :meth:`Context.report` formats it."""
+    key = (meta.message, missing)
+    message = _MISSING_MESSAGES.get(key)
+    if message is None:
+        names = ", ".join(name for name, absent in zip(_COMPONENTS, missing, strict=True) if absent)
+        try:
+            message = meta.message.format(missing=names)
+        except (KeyError, IndexError, ValueError):
+            message = meta.message  # as Context.report leaves a message it cannot format
+        message = _MISSING_MESSAGES[key] = message
+    return message
+
+
+def _int_option(ctx: Context, meta: RuleMeta, name: str, default: int) -> int:
+    """``int(ctx.option(meta, name, default))`` without an empty override table per call."""
+    override = ctx.options.get(meta.code)
+    if override is not None and name in override:
+        return int(override[name])
+    return int(meta.options.get(name, default))
 
 
 # Someone named in the text: a person-like noun the lexicons may not list ("a lighthouse
@@ -115,7 +137,7 @@ def buried_subject(ctx: Context, meta: RuleMeta) -> list[Diagnostic]:
     at or before the third's start is early; the sentences are split only when that is not
     enough to decide.
     """
-    min_words = int(ctx.option(meta, "min_words", 20))
+    min_words = _int_option(ctx, meta, "min_words", 20)
     out: list[Diagnostic] = []
     for a in ctx.texts(meta):
         if a.word_count < min_words:
@@ -139,7 +161,7 @@ def buried_subject(ctx: Context, meta: RuleMeta) -> list[Diagnostic]:
                 )
             )
             continue
-        if _LABELS.search(a.text):
+        if "[" in a.text and _LABELS.search(a.text):
             continue  # Kling's dialogue format puts the scene first, the labelled speakers after
         subject = _late_subject(a)
         if subject is not None:
@@ -174,14 +196,17 @@ def _first_sentence_end(a: Analysis) -> int | None:
     return sentences[0][1] if len(sentences) >= 2 else None
 
 
-def _early(a: Analysis, limit: int) -> bool:
-    """Whether a reference token, subject word or pronoun starts at or before ``limit``."""
+def _first_mention(a: Analysis) -> int:
+    """Where the first reference token, subject word or pronoun starts (the text's length when
+    there is none): the hits are in text order, so the first that names someone is enough."""
     references = a.references
-    if references and references[0].start <= limit:
-        return True
-    return any(h.start <= limit for h in a.hits_for("components.subject")) or any(
-        h.start <= limit for h in a.hits_for("components.pronoun")
-    )
+    first = references[0].start if references else len(a.text)
+    for hit in a.hits:
+        if hit.start >= first:
+            break
+        if "components.subject" in hit.keys or "components.pronoun" in hit.keys:
+            return hit.start
+    return first
 
 
 def _late_subject(a: Analysis) -> Hit | None:
@@ -189,14 +214,18 @@ def _late_subject(a: Analysis) -> Hit | None:
     limit and it opens a sentence; ``None`` when the text has fewer than two sentences."""
     if "components.subject" not in a.keys:
         return None
-    third = _word_start(a.text, a.word_count // 3)
-    if _early(a, third):
+    # Someone named at or before the start of word ``n``, the first third: no more than ``n``
+    # words start before the mention (the common answer, with a short text to split).
+    first = _first_mention(a)
+    n = a.word_count // 3
+    if len(a.text[:first].split()) <= n:
         return None
+    third = _word_start(a.text, n)
     first_end = _first_sentence_end(a)
     if first_end is None:
         return None
     limit = max(first_end, third)
-    if limit > third and _early(a, limit):
+    if limit > third and first <= limit:
         return None
     if _names_someone(a.text[:limit], a.lower[:limit]):
         return None
@@ -476,18 +505,34 @@ _STOP = frozenset(
 def repeated_phrase(ctx: Context, meta: RuleMeta) -> list[Diagnostic]:
     """The same run of 4+ words (or the same sentence) twice, outside labels and quotes."""
     # A plain function, not a generator: it runs on every prompt and rarely reports.
-    size = int(ctx.option(meta, "min_words", 4))
+    size = _int_option(ctx, meta, "min_words", 4)
     out: list[Diagnostic] = []
     for a in ctx.texts(meta):
-        if a.word_count < 2 * size or not _may_repeat(a.lower, size):
+        # A superset first (``_may_repeat``): the loose words repeat a run with two words that
+        # are not stop words. Its second half, the stop words, is checked only for a text where
+        # a run repeats within a block: most texts that get that far do.
+        if a.word_count < 2 * size:
             continue
-        for seg_start, seg_end in a.segments():
+        words = _loose_words(a.lower)
+        if not _runs_repeat(words, size):
+            continue
+        content: bool | None = None
+        # ``a.segments()`` scans for shot labels; two need two label words with a number.
+        segments = a.segments() if _two_labels_possible(a.lower) else [(0, len(a.text))]
+        for seg_start, seg_end in segments:
             hit = _first_repeat(a, seg_start, seg_end, size)
-            if hit is not None:
-                start, end = hit
-                out.append(
-                    ctx.report(meta, field=a.field, start=start, end=end, match=a.text[start:end])
-                )
+            if hit is None:
+                continue
+            start, end = hit
+            if content is None:
+                content = _run_repeats_loosely(a.lower[start:end], words, size)
+                if not content:
+                    content = _repeated_run_has_content(words, _STOP_BYTES, size)
+            if not content:
+                break
+            out.append(
+                ctx.report(meta, field=a.field, start=start, end=end, match=a.text[start:end])
+            )
     return out
 
 
@@ -531,10 +576,30 @@ def _runs(words: Sequence[T], size: int) -> Iterator[tuple[T, ...]]:
 def _content_runs_repeat(words: Sequence[T], stop: AbstractSet[T], size: int) -> bool:
     """Whether a run of ``size`` consecutive ``words`` with at least two not in ``stop`` occurs
     twice. The common answer, no run occurs twice at all, takes no Python code per word."""
-    count = len(words) - size + 1
-    if count < 2 or len(set(_runs(words, size))) == count:
+    return _runs_repeat(words, size) and _repeated_run_has_content(words, stop, size)
+
+
+def _run_repeats_loosely(run: str, words: list[bytes], size: int) -> bool:
+    """Whether ``run`` is ``size`` loose words, two of them not stop words, that occur twice
+    in ``words`` (enough for ``_repeated_run_has_content``, and cheaper: the repeated run a
+    text is reported for is usually such a run)."""
+    found = _loose_words(run)
+    if len(found) != size or size - sum(map(_STOP_BYTES.__contains__, found)) < 2:
         return False
+    return (b" " + b" ".join(words) + b" ").count(b" " + b" ".join(found) + b" ") >= 2
+
+
+def _runs_repeat(words: Sequence[T], size: int) -> bool:
+    """Whether any run of ``size`` consecutive ``words`` occurs twice."""
+    count = len(words) - size + 1
+    return count >= 2 and len(set(_runs(words, size))) < count
+
+
+def _repeated_run_has_content(words: Sequence[T], stop: AbstractSet[T], size: int) -> bool:
+    """Whether a run of ``size`` consecutive ``words`` that occurs twice has at least two words
+    not in ``stop``."""
     runs = list(_runs(words, size))
+    count = len(runs)
     last = dict(zip(runs, range(count), strict=True))  # run -> index of its last occurrence
     earlier = compress(runs, map(ne, map(last.__getitem__, runs), range(count)))
     is_stop = stop.__contains__
@@ -547,6 +612,7 @@ _WORD_OF = itemgetter(1)
 
 
 _FIRST_BATCH = 256  # pieces: about 1,500 characters, most prompts in one batch
+_FIRST_BYTES = 1500  # the same for the bytes of :func:`_translated`
 
 
 def _first_repeat(a: Analysis, lo: int, hi: int, size: int) -> tuple[int, int] | None:
@@ -554,10 +620,133 @@ def _first_repeat(a: Analysis, lo: int, hi: int, size: int) -> tuple[int, int] |
     sentence end, a speaker label or quoted speech (those break the text into blocks).
 
     Only runs with at least two words that are not stop words count, and the second occurrence
-    must not overlap the first. The pieces of the text are read in growing batches (a long text
-    often repeats itself early) and each batch is checked with C loops: a piece is its word, or
-    None for a block break (a quoted word is a break too); run ``i`` is pieces ``i`` to
-    ``i + size - 1``.
+    must not overlap the first. The words and block breaks are the pieces of ``_PIECE``, taken
+    from :func:`_translated`; a text it cannot translate is read piece by piece.
+    """
+    if size < 1:
+        return None
+    translated = _translated(a, lo, hi)
+    if translated is None:
+        return _first_repeat_scanned(a, lo, hi, size)
+    # Each block's words and then a break, as a stream of tokens: indices of runs differ like
+    # those of pieces within a block, and by more than ``size`` across a break. Each break is
+    # the number of its block, so a run across a break never repeats. The stream is read in
+    # growing batches of whole blocks (a long text often repeats itself early), each in C.
+    first_of: dict[tuple[bytes | int, ...], int] = {}  # run -> index of its first occurrence
+    start = number = offset = 0  # the batch's first byte, first block, first token
+    batch = _FIRST_BYTES
+    while True:
+        end = translated.find(_BREAK_BYTE, start + batch)
+        if end == -1:
+            end = len(translated)
+        blocks = translated[start:end].split(_BREAK_BYTE)
+        words = list(map(bytes.split, blocks))
+        tokens: list[bytes | int] = list(
+            chain.from_iterable(chain.from_iterable(zip(words, zip(count(number)), strict=False)))
+        )
+        runs = list(_runs(tokens, size))
+        index = range(offset, offset + len(runs))
+        if end == len(translated) and not first_of and len(set(runs)) == len(runs):
+            return None  # no run occurs twice (the common answer)
+        seen = dict(zip(reversed(runs), reversed(index), strict=True))
+        seen.update(first_of)
+        firsts = map(seen.__getitem__, runs)
+        for i, run in compress(zip(index, runs, strict=True), map(ne, index, firsts)):
+            # It counts with two words that are not stop words, when not overlapping the first.
+            if i - seen[run] >= size and size - sum(map(_STOP_BYTES.__contains__, run)) >= 2:
+                return _word_span(translated, start, words, i - offset, size, lo)
+        if end == len(translated):
+            return None
+        first_of = seen
+        start, number, offset = end + 1, number + len(blocks), offset + len(tokens)
+        batch *= 2
+
+
+# A segment's text translated to bytes in which the words are those of ``_PIECE`` (UTF-8),
+# between spaces, and ``\x01`` is a block break. The regions that break blocks (quoted speech,
+# speaker labels) are masked first, keeping every offset; the non-ASCII characters that are
+# neither letters, digits nor the apostrophe ’ become a break (curly quotes) or a space (the
+# rest); then a byte table turns the ASCII break characters into ``\x01`` and every other
+# character that cannot be in a word into a space. A text with an apostrophe that is not between
+# two word characters (only those are inside a word) is not translated.
+_BREAK = "\x01"
+_BREAK_BYTE = b"\x01"
+_BREAK_CHARACTERS = '"“”「」.!?;:\n()'
+_BLOCK_BYTES = bytes(
+    b
+    if b >= 128 or chr(b).isalnum() or chr(b) == "'"
+    else (1 if b == 1 or chr(b) in _BREAK_CHARACTERS else 32)
+    for b in range(256)
+)
+_ASCII_BYTES = bytes(range(128))
+_LABEL_PIECE = lazy(r"\[[^\[\]\n]*\]")
+
+
+def _translated(a: Analysis, lo: int, hi: int) -> bytes | None:
+    """``a.lower[lo:hi]`` translated (see above), or ``None`` when it cannot be."""
+    text = a.lower[lo:hi]
+    if _BREAK in text:
+        return None
+    masked = [
+        (max(start, lo) - lo, min(end, hi) - lo)
+        for start, end in a.quote_spans
+        if start < hi and end > lo
+    ]
+    if "[" in text:
+        masked += [(m.start() - lo, m.end() - lo) for m in _LABEL_PIECE.finditer(a.lower, lo, hi)]
+    if masked:  # each region becomes one break and spaces
+        parts: list[str] = []
+        done = 0
+        for start, end in sorted(masked):
+            if end > done:
+                start = max(start, done)
+                parts += (text[done:start], _BREAK, " " * (end - start - 1))
+                done = end
+        parts.append(text[done:])
+        text = "".join(parts)
+    if not text.isascii():
+        wide = text.encode().translate(None, _ASCII_BYTES).decode()  # the non-ASCII characters
+        if not wide.replace("’", "").isalnum():
+            for c in set(wide):
+                if c in _BREAK_CHARACTERS:
+                    text = text.replace(c, _BREAK)
+                elif not c.isalnum() and c != "’":
+                    text = text.replace(c, " ")
+    for apostrophe in "'’":
+        at = text.find(apostrophe)
+        while at != -1:
+            if not (0 < at < len(text) - 1 and text[at - 1].isalnum() and text[at + 1].isalnum()):
+                return None
+            at = text.find(apostrophe, at + 1)
+    return text.encode().translate(_BLOCK_BYTES)
+
+
+def _word_span(
+    translated: bytes, start: int, words: list[list[bytes]], token: int, size: int, lo: int
+) -> tuple[int, int]:
+    """The character span of ``size`` words from token ``token`` of the batch that starts at
+    byte ``start`` of ``translated`` and holds the blocks of ``words``."""
+    ends = list(accumulate(map(add, map(len, words), repeat(1))))  # after each block's break
+    block = bisect_right(ends, token)
+    word = token - (ends[block - 1] if block else 0)
+    for _ in range(block):  # skip to the block
+        start = translated.index(_BREAK_BYTE, start) + 1
+    found = list(islice(_WORD_BYTES.finditer(translated, start), word, word + size))
+    first, last = found[0].start(), found[-1].end()
+    if not translated.isascii():  # byte offsets to character offsets
+        first, last = len(translated[:first].decode()), len(translated[:last].decode())
+    return lo + first, lo + last
+
+
+_WORD_BYTES = re.compile(rb"[^ \x01]+")
+
+
+def _first_repeat_scanned(a: Analysis, lo: int, hi: int, size: int) -> tuple[int, int] | None:
+    """:func:`_first_repeat` for any text, scanning its pieces with ``_PIECE``.
+
+    The pieces are read in growing batches (a long text often repeats itself early) and each
+    batch is checked with C loops: a piece is its word, or None for a block break (a quoted word
+    is a break too); run ``i`` is pieces ``i`` to ``i + size - 1``.
     """
     if size < 1:
         return None
@@ -628,12 +817,16 @@ def _mixed_language(ctx: Context, meta: RuleMeta) -> Iterator[Diagnostic]:
         text = a.text
         if text.isascii() or _ANY_FOREIGN.search(text) is None:
             continue  # Latin script only (accents, curly quotes and dashes are not a language)
-        counts: dict[str, int] = {"Latin": sum(len(m.group()) for m in _LATIN.finditer(text))}
+        # Letters of each script: Latin ones anywhere, the others outside quotes. A run of a
+        # script never crosses a quote mark, so the letters of the runs that start outside quotes
+        # are those left when the quotes are cut out; each count is what deleting them removes.
+        outside = _outside_quotes(a)
+        if outside is not text and _ANY_FOREIGN.search(outside) is None:
+            continue  # only quoted speech in another script, which is intended
+        counts: dict[str, int] = {"Latin": len(text) - len(_LATIN.sub("", text))}
         for name, pattern in _SCRIPTS.items():
-            counts[name] = sum(
-                len(m.group()) for m in pattern.finditer(text) if not a.in_quote(m.start())
-            )
-        main = max(counts, key=lambda k: counts[k])
+            counts[name] = len(outside) - len(pattern.sub("", outside))
+        main = max(counts, key=counts.__getitem__)
         if counts[main] == 0:
             continue
         run = _longest_foreign_run(a, main, min_run)
@@ -648,6 +841,20 @@ def _mixed_language(ctx: Context, meta: RuleMeta) -> Iterator[Diagnostic]:
                 other=script,
                 match=text[start:end],
             )
+
+
+def _outside_quotes(a: Analysis) -> str:
+    """The text without its quoted speech (quote marks included)."""
+    spans = a.quote_spans
+    if not spans:
+        return a.text
+    parts = []
+    done = 0
+    for start, end in spans:
+        parts.append(a.text[done:start])
+        done = end
+    parts.append(a.text[done:])
+    return "".join(parts)
 
 
 def _longest_foreign_run(a: Analysis, main: str, min_run: int) -> tuple[int, int, str] | None:
