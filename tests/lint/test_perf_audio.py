@@ -363,7 +363,7 @@ def ref_english_or_none(text: str) -> bool:
     return english >= other
 
 
-@settings(max_examples=3000, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=500, deadline=None, suppress_health_check=list(HealthCheck))
 @given(text=_LINES)
 def test_english_or_none_is_never_wrong(text: str) -> None:
     got = audio.english_or_none(text)

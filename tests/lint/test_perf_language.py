@@ -35,7 +35,7 @@ _PIECES = st.sampled_from(
 )  # fmt: skip
 _TEXT = st.lists(_PIECES, max_size=30).map("".join)
 _ANY = st.one_of(_TEXT, st.text(max_size=60))
-_SETTINGS = settings(max_examples=1500, deadline=None, suppress_health_check=list(HealthCheck))
+_SETTINGS = settings(max_examples=500, deadline=None, suppress_health_check=list(HealthCheck))
 
 
 @_SETTINGS

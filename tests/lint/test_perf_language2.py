@@ -509,13 +509,13 @@ _MARKISH = st.tuples(
 _MARK_TEXT = st.lists(_MARK_PIECES | _MARKISH, max_size=30).map("".join)
 
 
-@settings(max_examples=3000, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=400, deadline=None, suppress_health_check=list(HealthCheck))
 @given(text=st.one_of(_MARK_TEXT, st.text(max_size=40)))
 def test_find_time_marks_is_the_analysis(text: str) -> None:
     assert consistency.find_time_marks(Analysis(text)) == Analysis(text).time_marks
 
 
-@settings(max_examples=3000, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=400, deadline=None, suppress_health_check=list(HealthCheck))
 @given(text=st.one_of(_MARK_TEXT, st.text(max_size=40)))
 def test_every_time_mark_passes_the_pre_checks(text: str) -> None:
     """A mark's number is a whole run of digits after whitespace; the tail test holds where it
