@@ -19,7 +19,7 @@ from kling_prompt.linter.rules import Context, RuleMeta, check
 from kling_prompt.linter.text import Analysis, Quote
 
 if TYPE_CHECKING:
-    from kling_prompt.linter.lexicon import Matcher
+    pass
 
 _CLAUSE_END = lazy(r"[.!?\n]")
 _VOICE_TOKEN = lazy(r"<<<[^>]*>>>")
@@ -84,113 +84,29 @@ def speaker_name(label: str) -> str:
     return name or " ".join(label.lower().split())
 
 
-# -- lexicon hits without building them -------------------------------------------------------
+# -- lexicon hits as spans --------------------------------------------------------------------
 
-# A lexicon hit as the audio rules use it: start, end, and the matched text (its keys are
-# ``matcher.keys_of_match(text)``).
-Span = tuple[int, int, str]
+# A lexicon hit as the audio rules use it: start, end, and the keys of its phrase.
+Span = tuple[int, int, tuple[str, ...]]
 _NO_SPANS: list[Span] = []
 
 
 def key_spans(a: Analysis, key: str) -> list[Span]:
-    """The hits of one lexicon key, as ``a.hits_for(key)`` has them, in text order (cached).
+    """The hits of one lexicon key as spans with their keys, in text order (cached).
 
-    Found from the matched texts the gates already have (``a.parts``): ``a.hits`` builds a hit
-    with its keys for every phrase of the text, and no other rule needs them in most dialogue
-    prompts, while these rules ask about a few keys of a few phrases.
+    ``a.hits_for`` builds only this key's hits while no rule has asked for all of them.
     """
     if key not in a.keys:
         return _NO_SPANS
     cache: dict[str, list[Span]] = a.memo("kp5.spans", _new_cache)
     found = cache.get(key)
     if found is None:
-        found = cache[key] = _key_spans(a, key)
-    return found
-
-
-def _key_spans(a: Analysis, key: str) -> list[Span]:
-    parts = a.parts
-    matched = a.matched
-    if len(matched) != len(parts) // 3 or a.matcher is None:
-        # Punctuation-led phrases (``<<<element_1>>>``) are found by a second pattern, outside
-        # the parts: the hits have them all.
-        return [(h.start, h.end, a.lower[h.start : h.end]) for h in a.hits_for(key)]
-    picked = _phrases(a.matcher, key).indices(matched)
-    # As ``Matcher.find``: the parts run text, character before, phrase, ... over the text with a
-    # space in front, so phrase ``j`` is part ``3j + 2`` and starts where the parts before it
-    # end, less one.
-    spans: list[Span] = []
-    start = -1
-    done = 0
-    for j in picked:
-        i = 3 * j + 2
-        start += len("".join(parts[done:i]))
-        done = i
-        spans.append((start, start + len(parts[i]), matched[j]))
-    return spans
-
-
-class _KeyPhrases:
-    """The matched texts seen so far, and those whose phrase carries one lexicon key.
-
-    Only ever added to, the carrying set first, so a text in ``seen`` is always settled (one
-    instance may serve several threads); a full one is replaced, not cleared.
-    """
-
-    __slots__ = ("carrying", "key", "keys_of", "seen")
-
-    def __init__(self, matcher: Matcher, key: str) -> None:
-        self.key = key
-        self.keys_of = matcher.keys_of_match
-        self.seen: set[str] = set()
-        self.carrying: set[str] = set()
-
-    def indices(self, matched: list[str]) -> list[int]:
-        """Where in ``matched`` the texts that carry the key are, in order."""
-        if not self.seen.issuperset(matched):
-            for raw in matched:
-                if raw not in self.seen:
-                    if self.key in self.keys_of(raw):
-                        self.carrying.add(raw)
-                    self.seen.add(raw)
-        found = self.carrying.intersection(matched)  # a few texts, found in C
-        if len(found) == 1:
-            (raw,) = found
-            if matched.count(raw) == 1:
-                return [matched.index(raw)]
-        out = []
-        for raw in found:
-            at = -1
-            for _ in range(matched.count(raw)):
-                at = matched.index(raw, at + 1)
-                out.append(at)
-        out.sort()
-        return out
-
-
-# Per matcher: the matcher, and its key -> phrases seen.
-_KEY_PHRASES: dict[int, tuple[Matcher, dict[str, _KeyPhrases]]] = {}
-
-
-def _phrases(matcher: Matcher, key: str) -> _KeyPhrases:
-    by_key = _KEY_PHRASES.get(id(matcher))
-    if by_key is None or by_key[0] is not matcher:
-        if len(_KEY_PHRASES) > 16:
-            _KEY_PHRASES.clear()
-        by_key = _KEY_PHRASES[id(matcher)] = (matcher, {})
-    found = by_key[1].get(key)
-    if found is None or len(found.seen) > 20_000:
-        found = by_key[1][key] = _KeyPhrases(matcher, key)
+        found = cache[key] = [(h.start, h.end, h.keys) for h in a.hits_for(key)]
     return found
 
 
 def _new_cache(_: Analysis) -> dict[str, list[Span]]:
     return {}
-
-
-def _keys_of(a: Analysis, raw: str) -> tuple[str, ...]:
-    """The keys of a matched text of ``a`` (as ``Hit.keys``)."""
-    return a.matcher.keys_of_match(raw) if a.matcher is not None else ()
 
 
 def _hits_in(a: Analysis, key: str, start: int, end: int) -> bool:
@@ -604,12 +520,12 @@ def unquoted_speech(ctx: Context, meta: RuleMeta) -> Iterable[Diagnostic]:
         text = a.text
         quotes = a.quote_spans
         count = 0
-        for start, end, raw in verbs:
+        for start, end, keys in verbs:
             # Most verbs introduce a quote: that test first (the tests are independent).
             if (
                 _quoted_near(text, quotes, start, end)
                 or a.in_quote(start)
-                or "on-screen-text.cues" in _keys_of(a, raw)
+                or "on-screen-text.cues" in keys
                 or _PASSIVE.search(text, max(0, start - 12), start)
             ):
                 continue
@@ -925,7 +841,7 @@ def dialogue_too_long(ctx: Context, meta: RuleMeta) -> Iterable[Diagnostic]:
             singing = [
                 h
                 for h in key_spans(a, "speech.say-verbs")
-                if "speech.singing" in _keys_of(a, h[2]) and not a.in_quote(h[0])
+                if "speech.singing" in h[2] and not a.in_quote(h[0])
             ]
         if not lines and not singing:
             continue
@@ -1034,9 +950,8 @@ def generic_sound(ctx: Context, meta: RuleMeta) -> Iterable[Diagnostic]:
     out: list[Diagnostic] = []
     for a in ctx.texts(meta):
         text = a.text
-        for start, end, raw in key_spans(a, "audio.generic"):
+        for start, end, keys in key_spans(a, "audio.generic"):
             # Independent excuses, the ones that settle most hits first.
-            keys = _keys_of(a, raw)
             if (
                 "audio.compounds" in keys
                 or "audio.sourced" in keys
