@@ -12,37 +12,19 @@ from typing import Any
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from test_perf_structure import LINTER, _context
 
-from kling_prompt.linter import Linter
 from kling_prompt.linter.checks import motion, structure
 from kling_prompt.linter.diagnostic import Diagnostic
 from kling_prompt.linter.rules import Context, RuleMeta
 from kling_prompt.linter.text import Analysis
-from kling_prompt.request import Request
 
-LINTER = Linter()
 META = {rule.meta.code: rule.meta for rule in LINTER.rules}
 SETTINGS = settings(max_examples=600, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 def _split(words: str) -> list[str]:
     return words.split()
-
-
-def _context(prompt: str, mode: str = "text-to-video", **arguments: Any) -> Context:
-    request = Request(None, {"prompt": prompt, **arguments}, mode=mode)
-    info, resolved, family = LINTER.resolve(request)
-    ctx = Context(
-        request,
-        info=info,
-        mode=resolved,
-        family=family,
-        matcher=LINTER.matcher,
-        config=LINTER.config,
-    )
-    ctx.options = LINTER._options
-    ctx.severity = LINTER.severity
-    return ctx
 
 
 def _dicts(diagnostics: Any) -> list[dict[str, Any]]:
