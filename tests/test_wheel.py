@@ -7,6 +7,7 @@ it into a fresh virtual environment outside the source tree, and renders and lin
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import site
@@ -22,6 +23,7 @@ ROOT = Path(__file__).resolve().parents[1]
 SCRIPT = r"""
 import json, kling_prompt
 from kling_prompt import Prompt, lint
+from kling_prompt.linter import Linter
 from kling_prompt.resources import rules_dir, templates_dir
 request = Prompt.text_to_video().subject("a red fox").motion("trots across fresh snow").scene("a birch forest at dawn").render()
 found = lint("Dancing energetically with spinning and jumping movements", mode="motion-control")
@@ -31,6 +33,7 @@ print(json.dumps({
     "rules": str(rules_dir()),
     "prompt": request.arguments["prompt"],
     "codes": sorted({d.code for d in found}),
+    "native": Linter().matcher.native,
 }))
 """
 
@@ -83,3 +86,6 @@ def test_wheel_renders_and_lints_outside_the_tree(tmp_path: Path) -> None:
     assert data["rules"].startswith(installed)
     assert data["prompt"].startswith("A red fox")
     assert "KP301" in data["codes"]
+    # The wheel carries the native scanner whenever it could be compiled here (an editable
+    # install compiles it the same way), and the installed package uses it.
+    assert data["native"] == (importlib.util.find_spec("kling_prompt._lexscan") is not None)

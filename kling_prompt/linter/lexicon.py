@@ -13,9 +13,10 @@ several braces expand to every combination. A space matches a space or a hyphen 
 from __future__ import annotations
 
 import itertools
+import os
 import re
 import sys
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from itertools import accumulate
 from typing import Any
 
@@ -29,7 +30,8 @@ def expand(phrase: str) -> list[str]:
     """Expand brace alternatives: ``spin{,s,ning}`` gives spin, spins, spinning."""
     parts = _BRACE.split(phrase)
     if len(parts) == 1:
-        return [normalize(phrase)]
+        text = normalize(phrase)
+        return [text] if text else []  # a blank entry is no phrase
     choices = [[p] if i % 2 == 0 else p.split(",") for i, p in enumerate(parts)]
     out = []
     for combo in itertools.product(*choices):
@@ -210,6 +212,27 @@ def trie_body(phrases: Iterable[str]) -> str:
     return build(trie)
 
 
+def native_scanner(keys: Iterable[str], native: bool | None = None) -> Any:
+    """The compiled scanner over the word-led phrases of ``keys``, or ``None`` when it is not
+    wanted (``native=False``, or ``KLING_PROMPT_PURE_PYTHON`` set), not built, or refuses a
+    phrase. ``native=True`` raises instead of falling back."""
+    if native is False or (native is None and os.environ.get("KLING_PROMPT_PURE_PYTHON")):
+        return None
+    try:
+        from kling_prompt._lexscan import Scanner
+    except ImportError:
+        if native:
+            raise
+        return None
+    phrases = [p for p in keys if p[:1].isalnum() or p[:1] == "_"]
+    try:
+        return Scanner(phrases)
+    except ValueError:
+        if native:
+            raise
+        return None  # a phrase shape the scanner does not know: the regular expression has it
+
+
 def _start(hit: Hit) -> int:
     return hit.start
 
@@ -221,17 +244,50 @@ class Matcher:
     all that gating and presence tests need; :meth:`find` turns them into positioned hits.
     """
 
-    __slots__ = ("_extra", "_extra_first", "_extra_source", "_keys", "_pattern", "_replacements")
+    __slots__ = (
+        "_extra",
+        "_extra_first",
+        "_extra_source",
+        "_keys",
+        "_pattern",
+        "_pattern_source",
+        "_program",
+        "_replacements",
+        "_scanner",
+        "split_raw",
+    )
 
-    def __init__(self, compiled: Mapping[str, Any]) -> None:
+    def __init__(self, compiled: Mapping[str, Any], *, native: bool | None = None) -> None:
+        """``native``: use the compiled scanner (``True``), the regular expression (``False``),
+        or the scanner when it is built and ``KLING_PROMPT_PURE_PYTHON`` is not set (``None``)."""
         self._keys: dict[str, tuple[str, ...]] = {
             phrase: tuple(keys) for phrase, keys in compiled["keys"].items()
         }
         self._replacements: dict[str, str] = dict(compiled.get("replacements") or {})
-        self._pattern = load_regex(compiled["pattern"], compiled.get("program"))
+        self._pattern_source: str = compiled["pattern"]
+        self._program: Mapping[str, Any] | None = compiled.get("program")
+        self._pattern: re.Pattern[str] | None = None
         self._extra_source: str | None = compiled.get("extra")
         self._extra_first: tuple[str, ...] = tuple(compiled.get("extra_first") or ())
         self._extra: re.Pattern[str] | None = None
+        self._scanner = native_scanner(self._keys, native)
+        # ``split_raw(" " + lower)``: what :meth:`split` returns (the scanner cuts exactly where
+        # the regular expression does; tests compare the two).
+        self.split_raw: Callable[[str], list[str]] = (
+            self._scanner.split if self._scanner is not None else self.pattern.split
+        )
+
+    @property
+    def native(self) -> bool:
+        """Whether the compiled scanner does the matching."""
+        return self._scanner is not None
+
+    @property
+    def pattern(self) -> re.Pattern[str]:
+        """The lexicon's regular expression (the reference the compiled scanner follows)."""
+        if self._pattern is None:
+            self._pattern = load_regex(self._pattern_source, self._program)
+        return self._pattern
 
     def split(self, lower: str) -> list[str]:
         """The text cut at the word-led phrase matches, in threes: text, the character before
@@ -240,7 +296,7 @@ class Matcher:
         (``slow-mo`` stands for ``slow mo``), and their spans follow from the lengths of the
         parts before them.
         """
-        return self._pattern.split(" " + lower)
+        return self.split_raw(" " + lower)
 
     def phrase_of(self, raw: str) -> str | None:
         """The lexicon phrase a matched text stands for (``slow-mo`` is ``slow mo``)."""

@@ -189,6 +189,11 @@ def test_a_raising_rule_becomes_kp006() -> None:
 
 def test_lexicon_inflections_and_hyphens() -> None:
     assert expand("spin{,s,ning}") == ["spin", "spins", "spinning"]
+    assert expand("  ") == []  # a blank entry is no phrase
+    assert expand("{,}") == []
+    assert compile_lexicons({"x": {"categories": {"c": [" ", "red"]}}})["keys"] == {
+        "red": ["x", "x.c"]
+    }
     matcher = Matcher(
         compile_lexicons(
             {

@@ -19,7 +19,7 @@ _PHRASES = sorted(_MATCHER._keys)[::7]  # a spread of real phrases, words and pu
 def _reference(matcher: Matcher, lower: str) -> list[tuple[int, int, str]]:
     """Spans from match objects: the regex engine's own answer."""
     out = []
-    for m in matcher._pattern.finditer(" " + lower):  # the phrase is group 2; text shifted by 1
+    for m in matcher.pattern.finditer(" " + lower):  # the phrase is group 2; text shifted by 1
         phrase = matcher.phrase_of(m.group(2))
         if phrase is not None:
             out.append((m.start(2) - 1, m.end(2) - 1, phrase))

@@ -1,0 +1,12 @@
+"""Types of the compiled lexicon scan (source: ``kling_prompt/_native/lexscan.c``)."""
+
+from collections.abc import Sequence
+
+class Scanner:
+    """Every word-led lexicon phrase in a trie."""
+
+    def __init__(self, phrases: Sequence[str]) -> None: ...
+    def split(self, text: str, /) -> list[str]:
+        """The text cut at the phrase matches, as the lexicon's ``Pattern.split`` cuts it."""
+    @property
+    def node_count(self) -> int: ...

@@ -1,0 +1,386 @@
+/*
+ * kling_prompt._lexscan: the lexicon scan of kling_prompt.linter.lexicon, compiled.
+ *
+ * A Scanner holds every word-led lexicon phrase in a trie. Scanner.split(text) returns exactly
+ * what the lexicon's regular expression returns from Pattern.split(text):
+ *
+ *     ([^a-z0-9_@+])(?<=[^\w@+])(<trie of the phrases>)(?![\w])
+ *
+ * that is the text cut at each match, in threes: the text before, the boundary character, the
+ * matched phrase; then the rest. A phrase starts after a character that is neither a word
+ * character nor "@" or "+", ends before a character that is not a word character, and a space in
+ * a phrase stands for a run of whitespace and hyphens. At each start the longest phrase that ends
+ * at such a boundary wins; matches do not overlap. Word characters and whitespace are Python's
+ * (str.isalnum() or "_", str.isspace()), as in the regular expression.
+ *
+ * The pure-Python path (the regular expression) stays the reference: tests compare the two.
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <stdint.h>
+#include <string.h>
+
+typedef struct {
+    Py_UCS4 ch; /* the edge's character; ' ' stands for a run of whitespace and hyphens */
+    int32_t child;
+} Edge;
+
+typedef struct {
+    Edge *edges;
+    int32_t count;
+    int32_t capacity;
+    int32_t terminal; /* a phrase ends here */
+    int32_t space;    /* the child through a ' ' edge, or -1 */
+} Node;
+
+typedef struct {
+    PyObject_HEAD
+    Node *nodes;
+    Py_ssize_t node_count;
+    Py_ssize_t node_capacity;
+    int32_t root_ascii[128]; /* the root's children by ASCII character, -1 when none */
+} Scanner;
+
+/* Word characters of ASCII: [A-Za-z0-9_]. */
+static unsigned char ascii_word[128];
+
+static inline int
+is_word(Py_UCS4 c)
+{
+    if (c < 128) {
+        return ascii_word[c];
+    }
+    return Py_UNICODE_ISALNUM(c);
+}
+
+static inline int
+is_separator(Py_UCS4 c)
+{
+    return c == '-' || Py_UNICODE_ISSPACE(c);
+}
+
+static int32_t
+new_node(Scanner *self)
+{
+    if (self->node_count == self->node_capacity) {
+        Py_ssize_t capacity = self->node_capacity ? self->node_capacity * 2 : 1024;
+        Node *grown = PyMem_Realloc(self->nodes, (size_t)capacity * sizeof(Node));
+        if (grown == NULL) {
+            PyErr_NoMemory();
+            return -1;
+        }
+        self->nodes = grown;
+        self->node_capacity = capacity;
+    }
+    if (self->node_count >= INT32_MAX) {
+        PyErr_SetString(PyExc_OverflowError, "too many lexicon phrases");
+        return -1;
+    }
+    Node *node = &self->nodes[self->node_count];
+    node->edges = NULL;
+    node->count = 0;
+    node->capacity = 0;
+    node->terminal = 0;
+    node->space = -1;
+    return (int32_t)self->node_count++;
+}
+
+static int32_t
+child_of(const Node *node, Py_UCS4 ch)
+{
+    for (int32_t i = 0; i < node->count; i++) {
+        if (node->edges[i].ch == ch) {
+            return node->edges[i].child;
+        }
+    }
+    return -1;
+}
+
+/* The child of ``index`` through ``ch``, made when missing. */
+static int32_t
+add_child(Scanner *self, int32_t index, Py_UCS4 ch)
+{
+    int32_t found = child_of(&self->nodes[index], ch);
+    if (found >= 0) {
+        return found;
+    }
+    int32_t child = new_node(self); /* may move self->nodes */
+    if (child < 0) {
+        return -1;
+    }
+    Node *node = &self->nodes[index];
+    if (node->count == node->capacity) {
+        int32_t capacity = node->capacity ? node->capacity * 2 : 2;
+        Edge *grown = PyMem_Realloc(node->edges, (size_t)capacity * sizeof(Edge));
+        if (grown == NULL) {
+            PyErr_NoMemory();
+            return -1;
+        }
+        node->edges = grown;
+        node->capacity = capacity;
+    }
+    node->edges[node->count].ch = ch;
+    node->edges[node->count].child = child;
+    node->count++;
+    if (ch == ' ') {
+        node->space = child;
+    }
+    return child;
+}
+
+/* A phrase the scan can match as the regular expression does: non-empty, led by a word
+ * character, no hyphen, and whitespace only as single spaces between other characters. */
+static int
+check_phrase(PyObject *phrase)
+{
+    Py_ssize_t n = PyUnicode_GET_LENGTH(phrase);
+    int kind = PyUnicode_KIND(phrase);
+    const void *data = PyUnicode_DATA(phrase);
+    if (n == 0 || !is_word(PyUnicode_READ(kind, data, 0))) {
+        return 0;
+    }
+    for (Py_ssize_t i = 0; i < n; i++) {
+        Py_UCS4 c = PyUnicode_READ(kind, data, i);
+        if (c == '-') {
+            return 0;
+        }
+        if (Py_UNICODE_ISSPACE(c)) {
+            if (c != ' ' || i + 1 >= n) {
+                return 0;
+            }
+            Py_UCS4 next = PyUnicode_READ(kind, data, i + 1);
+            if (next == '-' || Py_UNICODE_ISSPACE(next)) {
+                return 0;
+            }
+        }
+    }
+    return 1;
+}
+
+static void
+Scanner_clear_nodes(Scanner *self)
+{
+    for (Py_ssize_t i = 0; i < self->node_count; i++) {
+        PyMem_Free(self->nodes[i].edges);
+    }
+    PyMem_Free(self->nodes);
+    self->nodes = NULL;
+    self->node_count = 0;
+    self->node_capacity = 0;
+}
+
+static void
+Scanner_dealloc(Scanner *self)
+{
+    Scanner_clear_nodes(self);
+    Py_TYPE(self)->tp_free((PyObject *)self);
+}
+
+static int
+Scanner_init(Scanner *self, PyObject *args, PyObject *kwds)
+{
+    static char *keywords[] = {"phrases", NULL};
+    PyObject *phrases;
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "O:Scanner", keywords, &phrases)) {
+        return -1;
+    }
+    PyObject *seq = PySequence_Fast(phrases, "phrases must be a sequence of str");
+    if (seq == NULL) {
+        return -1;
+    }
+    Scanner_clear_nodes(self);
+    if (new_node(self) < 0) {
+        Py_DECREF(seq);
+        return -1;
+    }
+    Py_ssize_t count = PySequence_Fast_GET_SIZE(seq);
+    PyObject **items = PySequence_Fast_ITEMS(seq);
+    for (Py_ssize_t i = 0; i < count; i++) {
+        PyObject *phrase = items[i];
+        if (!PyUnicode_Check(phrase)) {
+            PyErr_SetString(PyExc_TypeError, "phrases must be a sequence of str");
+            Py_DECREF(seq);
+            return -1;
+        }
+        if (!check_phrase(phrase)) {
+            PyErr_Format(PyExc_ValueError, "phrase %R cannot be scanned", phrase);
+            Py_DECREF(seq);
+            return -1;
+        }
+        Py_ssize_t n = PyUnicode_GET_LENGTH(phrase);
+        int kind = PyUnicode_KIND(phrase);
+        const void *data = PyUnicode_DATA(phrase);
+        int32_t node = 0;
+        for (Py_ssize_t j = 0; j < n; j++) {
+            node = add_child(self, node, PyUnicode_READ(kind, data, j));
+            if (node < 0) {
+                Py_DECREF(seq);
+                return -1;
+            }
+        }
+        self->nodes[node].terminal = 1;
+    }
+    Py_DECREF(seq);
+    for (int c = 0; c < 128; c++) {
+        self->root_ascii[c] = child_of(&self->nodes[0], (Py_UCS4)c);
+    }
+    return 0;
+}
+
+/* The end of the longest phrase that starts at ``start`` and ends at a boundary, or -1. */
+static Py_ssize_t
+match_at(const Scanner *self, int kind, const void *data, Py_ssize_t n, Py_ssize_t start)
+{
+    Py_UCS4 c = PyUnicode_READ(kind, data, start);
+    int32_t index = c < 128 ? self->root_ascii[c] : child_of(&self->nodes[0], c);
+    if (index < 0) {
+        return -1;
+    }
+    Py_ssize_t q = start + 1;
+    Py_ssize_t best = -1;
+    for (;;) {
+        const Node *node = &self->nodes[index];
+        if (q >= n) {
+            if (node->terminal) {
+                best = q;
+            }
+            break;
+        }
+        c = PyUnicode_READ(kind, data, q);
+        if (node->terminal && !is_word(c)) {
+            best = q;
+        }
+        if (node->space >= 0 && is_separator(c)) {
+            q++;
+            while (q < n && is_separator(PyUnicode_READ(kind, data, q))) {
+                q++;
+            }
+            index = node->space;
+            continue;
+        }
+        index = child_of(node, c);
+        if (index < 0) {
+            break;
+        }
+        q++;
+    }
+    return best;
+}
+
+static int
+append_slice(PyObject *out, PyObject *text, Py_ssize_t start, Py_ssize_t end)
+{
+    PyObject *part = PyUnicode_Substring(text, start, end);
+    if (part == NULL) {
+        return -1;
+    }
+    int failed = PyList_Append(out, part);
+    Py_DECREF(part);
+    return failed;
+}
+
+static PyObject *
+Scanner_split(Scanner *self, PyObject *text)
+{
+    if (!PyUnicode_Check(text)) {
+        PyErr_SetString(PyExc_TypeError, "split() needs a str");
+        return NULL;
+    }
+    if (self->nodes == NULL) {
+        PyErr_SetString(PyExc_ValueError, "Scanner was not initialised");
+        return NULL;
+    }
+    Py_ssize_t n = PyUnicode_GET_LENGTH(text);
+    int kind = PyUnicode_KIND(text);
+    const void *data = PyUnicode_DATA(text);
+    PyObject *out = PyList_New(0);
+    if (out == NULL) {
+        return NULL;
+    }
+    Py_ssize_t last = 0;
+    Py_ssize_t p = 0;
+    while (p + 1 < n) {
+        Py_UCS4 c = PyUnicode_READ(kind, data, p);
+        if (c == '@' || c == '+' || is_word(c)) {
+            p++;
+            continue;
+        }
+        Py_ssize_t end = match_at(self, kind, data, n, p + 1);
+        if (end < 0) {
+            p++;
+            continue;
+        }
+        if (append_slice(out, text, last, p) < 0 || append_slice(out, text, p, p + 1) < 0 ||
+            append_slice(out, text, p + 1, end) < 0) {
+            Py_DECREF(out);
+            return NULL;
+        }
+        last = p = end;
+    }
+    if (append_slice(out, text, last, n) < 0) {
+        Py_DECREF(out);
+        return NULL;
+    }
+    return out;
+}
+
+static PyObject *
+Scanner_node_count(Scanner *self, void *Py_UNUSED(closure))
+{
+    return PyLong_FromSsize_t(self->node_count);
+}
+
+static PyMethodDef Scanner_methods[] = {
+    {"split", (PyCFunction)Scanner_split, METH_O,
+     "split(text) -> list[str]: the text cut at the phrase matches, as Pattern.split does."},
+    {NULL, NULL, 0, NULL},
+};
+
+static PyGetSetDef Scanner_getset[] = {
+    {"node_count", (getter)Scanner_node_count, NULL, "Nodes in the trie.", NULL},
+    {NULL, NULL, NULL, NULL, NULL},
+};
+
+static PyTypeObject ScannerType = {
+    PyVarObject_HEAD_INIT(NULL, 0)
+    .tp_name = "kling_prompt._lexscan.Scanner",
+    .tp_doc = "Scanner(phrases): every phrase in a trie, for split().",
+    .tp_basicsize = sizeof(Scanner),
+    .tp_itemsize = 0,
+    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_new = PyType_GenericNew,
+    .tp_init = (initproc)Scanner_init,
+    .tp_dealloc = (destructor)Scanner_dealloc,
+    .tp_methods = Scanner_methods,
+    .tp_getset = Scanner_getset,
+};
+
+static struct PyModuleDef lexscan_module = {
+    PyModuleDef_HEAD_INIT,
+    .m_name = "kling_prompt._lexscan",
+    .m_doc = "The lexicon scan of kling_prompt.linter.lexicon, compiled.",
+    .m_size = -1,
+};
+
+PyMODINIT_FUNC
+PyInit__lexscan(void)
+{
+    for (int c = 0; c < 128; c++) {
+        ascii_word[c] = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                        (c >= '0' && c <= '9') || c == '_';
+    }
+    if (PyType_Ready(&ScannerType) < 0) {
+        return NULL;
+    }
+    PyObject *module = PyModule_Create(&lexscan_module);
+    if (module == NULL) {
+        return NULL;
+    }
+    Py_INCREF(&ScannerType);
+    if (PyModule_AddObject(module, "Scanner", (PyObject *)&ScannerType) < 0) {
+        Py_DECREF(&ScannerType);
+        Py_DECREF(module);
+        return NULL;
+    }
+    return module;
+}
