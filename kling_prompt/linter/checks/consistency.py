@@ -14,7 +14,7 @@ from typing import Any
 from kling_prompt.linter.checks.audio import as_seconds, request_seconds
 from kling_prompt.linter.diagnostic import Diagnostic
 from kling_prompt.linter.lazyre import LazyPattern, lazy
-from kling_prompt.linter.rules import Context, RuleMeta, check
+from kling_prompt.linter.rules import Context, RuleMeta, check, gate_check
 from kling_prompt.linter.text import TIME_MARK, Analysis
 
 # -- KP802 ---------------------------------------------------------------------------------------
@@ -201,6 +201,17 @@ def has_digit(text: str) -> bool:
     return not text.isascii() and _other_digit(text)
 
 
+@gate_check("has-digit")
+def any_digit(ctx: Context) -> bool:
+    """Whether some text field holds a decimal digit (``when: {check: [has-digit]}``).
+
+    Every time mark (KP804), duration note (KP805), frame rate (KP904) and counted number
+    written in digits (KP901) holds one, and most prompts hold none: the engine runs this once
+    per request for all of them, instead of calling each rule to find that out.
+    """
+    return has_digit(ctx.lower_text)
+
+
 def digit_runs(text: str) -> list[tuple[int, int]]:
     """Spans of the maximal runs of decimal digits, in order (what ``\\d+`` finds)."""
     if _other_digit(text):
@@ -378,54 +389,59 @@ _KP804_ORDER = (
 
 
 @check("KP804")
-def time_mark_out_of_range(ctx: Context, meta: RuleMeta) -> Iterable[Diagnostic]:
-    """Time marks past the video's duration, or out of order."""
-    if not has_digit(ctx.lower_text):
-        return ()  # every time mark has a number: most prompts have none
-    return _time_mark_out_of_range(ctx, meta)
+def time_mark_out_of_range(ctx: Context, meta: RuleMeta) -> list[Diagnostic]:
+    """Time marks past the video's duration, or out of order.
 
-
-def _time_mark_out_of_range(ctx: Context, meta: RuleMeta) -> Iterator[Diagnostic]:
+    Every time mark has a number: the ``has-digit`` gate keeps the rule from being called on
+    the many prompts without a digit, and a text without one is skipped here.
+    """
+    out: list[Diagnostic] = []
     for a in ctx.texts(meta):
         if not has_digit(a.lower):
             continue
         marks = time_marks(a)
-        if not marks:
-            continue
-        seconds = shot_seconds(ctx, a)
-        if seconds is not None:
-            for value, start, end, _ in marks:
-                if value > seconds + 1e-9:
-                    yield ctx.report(
-                        meta,
-                        field=a.field,
-                        start=start,
-                        end=end,
-                        match=a.text[start:end],
-                        seconds=f"{value:g}",
-                        duration=f"{seconds:g}",
-                    )
-        absolute = [mark[0] for mark in marks if mark[3]]
-        if all(earlier <= later for earlier, later in itertools.pairwise(absolute)):
-            continue  # in time order everywhere, so in every shot: no need to split the text
-        for seg_start, seg_end in a.segments():
-            previous: tuple[float, int, int, bool] | None = None
-            for mark in marks:
-                if not (seg_start <= mark[1] < seg_end and mark[3]):
-                    continue
-                if previous is not None and mark[0] < previous[0]:
-                    yield ctx.report(
-                        meta,
-                        _KP804_ORDER,
-                        field=a.field,
-                        start=mark[1],
-                        end=mark[2],
-                        match=a.text[mark[1] : mark[2]],
-                        seconds=mark[0],
-                        previous=a.text[previous[1] : previous[2]],
-                        previous_seconds=previous[0],
-                    )
-                previous = mark
+        if marks:
+            out.extend(_time_mark_reports(ctx, meta, a, marks))
+    return out
+
+
+def _time_mark_reports(
+    ctx: Context, meta: RuleMeta, a: Analysis, marks: list[tuple[float, int, int, bool]]
+) -> Iterator[Diagnostic]:
+    seconds = shot_seconds(ctx, a)
+    if seconds is not None:
+        for value, start, end, _ in marks:
+            if value > seconds + 1e-9:
+                yield ctx.report(
+                    meta,
+                    field=a.field,
+                    start=start,
+                    end=end,
+                    match=a.text[start:end],
+                    seconds=f"{value:g}",
+                    duration=f"{seconds:g}",
+                )
+    absolute = [mark[0] for mark in marks if mark[3]]
+    if all(earlier <= later for earlier, later in itertools.pairwise(absolute)):
+        return  # in time order everywhere, so in every shot: no need to split the text
+    for seg_start, seg_end in a.segments():
+        previous: tuple[float, int, int, bool] | None = None
+        for mark in marks:
+            if not (seg_start <= mark[1] < seg_end and mark[3]):
+                continue
+            if previous is not None and mark[0] < previous[0]:
+                yield ctx.report(
+                    meta,
+                    _KP804_ORDER,
+                    field=a.field,
+                    start=mark[1],
+                    end=mark[2],
+                    match=a.text[mark[1] : mark[2]],
+                    seconds=mark[0],
+                    previous=a.text[previous[1] : previous[2]],
+                    previous_seconds=previous[0],
+                )
+            previous = mark
 
 
 def shot_seconds(ctx: Context, a: Analysis) -> float | None:
