@@ -17,8 +17,9 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from kling_prompt.catalog import data as catalog
 from kling_prompt.linter import Config, Linter
-from kling_prompt.linter.checks import camera
+from kling_prompt.linter.checks import camera, negative
 from kling_prompt.linter.checks.consistency import any_digit
 from kling_prompt.linter.checks.motion import camera_moves, move_of
 from kling_prompt.linter.diagnostic import Diagnostic
@@ -210,3 +211,56 @@ def _corpus() -> Iterator[Request]:
 def test_corpus_gates_hide_no_diagnostic() -> None:
     for request in _corpus():
         _gated_same(request)
+
+
+# -- KP603: items of the negative prompt ---------------------------------------------------------
+
+_ITEM_PIECES = st.sampled_from(
+    [
+        "blur", "text", "low quality", "extra limbs", ",", ", ", ";", "; ", "\n", "\r", "\r\n",
+        " ", "  ", "\t", "\xa0", ".", "..", "，", "、", "İ", "ſ", "中文", "no", "and the",
+    ]
+)  # fmt: skip
+
+
+@SETTINGS
+@given(text=st.one_of(st.lists(_ITEM_PIECES, max_size=20).map("".join), st.text(max_size=40)))
+def test_items_are_the_term_pattern(text: str) -> None:
+    expected = [(m.start(), m.end(), m.group()) for m in negative._TERM.finditer(text)]
+    assert negative._items(text) == expected
+    assert negative._items(text.lower()) == [
+        (m.start(), m.end(), m.group()) for m in negative._TERM.finditer(text.lower())
+    ]
+
+
+# -- KP604: the diagnostic built directly --------------------------------------------------------
+
+
+def test_default_negative_builds_what_report_builds() -> None:
+    meta = META["KP604"]
+    for endpoint in sorted(catalog.endpoint_ids()):
+        for arguments in (
+            {},
+            {"prompt": "A lighthouse"},
+            {"prompt": "x", "negative_prompt": " "},
+            {"prompt": "x", "negative_prompt": 5},
+            {"prompt": "x", "negative_prompt": "blur"},
+        ):
+            for severity in (None, "warning"):
+                ctx = _context(Request(endpoint, dict(arguments)))
+                if severity is not None:
+                    ctx.severity = {**ctx.severity, "KP604": severity}
+                found = list(CHECKS["KP604"](ctx, meta))
+                expected = []
+                field = negative._KP604_MESSAGES.get(ctx.info) if ctx.info is not None else None
+                if (
+                    field is not None
+                    and field[1] is not None
+                    and arguments.get("negative_prompt") != "blur"
+                ):
+                    expected = [
+                        ctx.report(
+                            meta, field[1], field="prompt" if "prompt" in arguments else None
+                        )
+                    ]
+                assert _outcome(found) == _outcome(expected), (endpoint, arguments)
