@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 
 from kling_prompt.catalog import data as catalog
 from kling_prompt.linter import Config, Linter
-from kling_prompt.linter.checks import camera, negative
+from kling_prompt.linter.checks import camera, consistency, negative
 from kling_prompt.linter.checks.consistency import any_digit
 from kling_prompt.linter.checks.motion import camera_moves, move_of
 from kling_prompt.linter.diagnostic import Diagnostic
@@ -264,3 +264,26 @@ def test_default_negative_builds_what_report_builds() -> None:
                         )
                     ]
                 assert _outcome(found) == _outcome(expected), (endpoint, arguments)
+
+
+# -- KP804: time marks, the whitespace test before the substring pre-check -----------------------
+
+_MARK_PIECES = st.sampled_from(
+    [
+        "at", "after", "by", "in", "within", "the", "first", "At", "ın", "5", "12", "2.5", "0.5",
+        ".5", "5.", "٣", "５", "@Element1", "@Image2", "Shot 1", "x5", "s", "S", "sec", "seconds",
+        "ſ", "mark", "-", " - ", " ", " ", "  ", "\n", "\t", "\xa0", ".", ",", "5s", "2.5s",
+        "second", "secret", "80s",
+    ]
+)  # fmt: skip
+
+
+@SETTINGS
+@given(text=st.one_of(st.lists(_MARK_PIECES, max_size=24).map("".join), st.text(max_size=40)))
+def test_find_time_marks_is_still_the_analysis(text: str) -> None:
+    assert consistency.find_time_marks(Analysis(text)) == Analysis(text).time_marks
+
+
+def test_find_time_marks_decimal_examples() -> None:
+    for text in ("at 2.5s", "at 2.5 s, @Element1", "at 5 x and 2.5s", "at 5 ſec", "at 5 seconds"):
+        assert consistency.find_time_marks(Analysis(text)) == Analysis(text).time_marks, text
