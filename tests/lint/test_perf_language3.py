@@ -23,7 +23,7 @@ from kling_prompt.linter.checks import camera, consistency, negative
 from kling_prompt.linter.checks.consistency import any_digit
 from kling_prompt.linter.checks.motion import camera_moves, move_of
 from kling_prompt.linter.diagnostic import Diagnostic
-from kling_prompt.linter.rules import Context
+from kling_prompt.linter.rules import Context, RuleMeta
 from kling_prompt.linter.text import Analysis
 from kling_prompt.request import Request
 
@@ -287,3 +287,117 @@ def test_find_time_marks_is_still_the_analysis(text: str) -> None:
 def test_find_time_marks_decimal_examples() -> None:
     for text in ("at 2.5s", "at 2.5 s, @Element1", "at 5 x and 2.5s", "at 5 ſec", "at 5 seconds"):
         assert consistency.find_time_marks(Analysis(text)) == Analysis(text).time_marks, text
+
+
+# -- KP802 / KP803: multi-shot requests ----------------------------------------------------------
+
+
+def ref_opening(a: Analysis) -> tuple[str, int, int] | None:
+    skip_to = 0
+    labels = a.shot_labels
+    if labels and labels[0][1] <= len(a.text) - len(a.text.lstrip()) + 1:
+        skip_to = labels[0][2]
+    words = [t for t in a.tokens if t[1] >= skip_to and t[0] not in ".!?;:,"]
+    if not words:
+        return None
+    first, start, end = words[0]
+    if first in consistency._PRONOUN_OPENERS or first in consistency._SEQUENCE_OPENERS:
+        return first, start, end
+    if first == "after" and len(words) > 1 and words[1][0] in ("that", "this"):
+        return "after " + words[1][0], start, words[1][2]
+    return None
+
+
+def ref_style_drift(ctx: Context, meta: RuleMeta) -> list[Diagnostic]:
+    out: list[Diagnostic] = []
+    shots = [a for a in ctx.analyses if a.kind == "shot"]
+    if len(shots) < 2:
+        return out
+    for prefix, group in consistency._STYLE_GROUPS:
+        first: dict[str, tuple[Analysis, Any]] = {}
+        for a in shots:
+            for hit in a.hits:
+                if a.in_quote(hit.start):
+                    continue
+                for key in hit.keys:
+                    if key.startswith(prefix) and key not in first:
+                        first[key] = (a, hit)
+        shot_of = {key: a.shot_index for key, (a, _) in first.items()}
+        if len(first) < 2 or len(set(shot_of.values())) < 2:
+            continue
+        ordered = sorted(first.values(), key=lambda v: ((v[0].shot_index or 0), v[1].start))
+        base_a, base_hit = ordered[0]
+        for a, hit in ordered[1:]:
+            if a.shot_index == base_a.shot_index:
+                continue
+            out.append(
+                ctx.report(
+                    meta,
+                    field=a.field,
+                    start=hit.start,
+                    end=hit.end,
+                    first=base_a.text[base_hit.start : base_hit.end],
+                    first_shot=consistency._n(base_a),
+                    second=a.text[hit.start : hit.end],
+                    second_shot=consistency._n(a),
+                    group=group,
+                )
+            )
+            break
+    return out
+
+
+_SHOT_WORDS = [
+    "He", "she", "THEY", "his", "her", "their", "its", "him", "them", "then", "Next", "later",
+    "afterwards", "continuing", "after", "After", "that", "this", "the", "woman", "fox", "walks",
+    "Shot 2:", "shot 3.", "Scene 1)", "Shot 4 -", "scene", "shot", "@Element1", "@Image2",
+    "[Host]", '"hi"', '[Old man] says: "he left"', "he's", "she’d", "o'he", "_he", "2", "…",
+    *LINTER.matcher.phrases("contradictions")[::2],
+]  # fmt: skip
+
+
+def _shots(words: list[str]) -> st.SearchStrategy[list[str]]:
+    text = st.one_of(_texts(words, 12), st.text(max_size=30))
+    return st.lists(text, min_size=2, max_size=4)
+
+
+@SETTINGS
+@given(shots=_shots(_SHOT_WORDS))
+def test_opening_is_the_first_tokens(shots: list[str]) -> None:
+    for text in shots:
+        analysis = Analysis(text)
+        assert consistency._opening(analysis) == ref_opening(analysis), text
+
+
+@SETTINGS
+@given(shots=_shots(_SHOT_WORDS))
+def test_style_drift_is_the_reference(shots: list[str]) -> None:
+    meta = META["KP803"]
+    request = _request("", shots)
+    fast = _outcome(CHECKS["KP803"](_context(request), meta))
+    assert fast == _outcome(ref_style_drift(_context(request), meta)), shots
+    shared = _context(request)
+    assert _outcome(ref_style_drift(shared, meta)) == fast
+    assert _outcome(CHECKS["KP803"](shared, meta)) == fast
+
+
+@SETTINGS
+@given(shots=_shots(_SHOT_WORDS))
+def test_multi_shot_gates_hide_no_diagnostic(shots: list[str]) -> None:
+    request = _request("", shots)
+    on = Linter(Config({"select": ["KP802", "KP803"]}))
+    off = Linter(Config({"select": ["KP802", "KP803"]}), gates=False)
+    assert _outcome(on.lint(request)) == _outcome(off.lint(request))
+
+
+def test_style_gate_holds_every_medium_and_colour() -> None:
+    gate = META["KP803"].when
+    assert gate is not None
+    categories = {
+        key
+        for phrase in LINTER.matcher.phrases("contradictions")
+        for key in LINTER.matcher.keys_of_match(phrase)
+        if key.startswith(tuple(prefix for prefix, _ in consistency._STYLE_GROUPS))
+    }
+    assert len(categories) >= 9
+    assert categories <= gate.keys

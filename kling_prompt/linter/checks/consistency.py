@@ -26,20 +26,32 @@ _SEQUENCE_OPENERS = frozenset(
 _SUBJECT_PRONOUNS = frozenset(("he", "she", "they"))
 
 
+# A word token of Analysis.tokens (its other tokens are single punctuation marks).
+_WORD_TOKEN = lazy(r"[^\W_]+(?:['’][^\W_]+)*")
+
+
 def _opening(a: Analysis) -> tuple[str, int, int] | None:
-    """The first words of a shot after any "Shot 2:" label: (phrase, start, end)."""
+    """The first words of a shot after any "Shot 2:" label: (phrase, start, end).
+
+    These are the first word tokens of :attr:`Analysis.tokens` from there, found by searching
+    on from the label instead of tokenizing the whole shot: a label ends with a mark no word
+    token holds, so the tokens after it are what a scan starting there finds.
+    """
     skip_to = 0
     labels = a.shot_labels
     if labels and labels[0][1] <= len(a.text) - len(a.text.lstrip()) + 1:
         skip_to = labels[0][2]
-    words = [t for t in a.tokens if t[1] >= skip_to and t[0] not in ".!?;:,"]
-    if not words:
+    lower = a.lower
+    m = _WORD_TOKEN.search(lower, skip_to)
+    if m is None:
         return None
-    first, start, end = words[0]
+    first, start, end = m.group(), m.start(), m.end()
     if first in _PRONOUN_OPENERS or first in _SEQUENCE_OPENERS:
         return first, start, end
-    if first == "after" and len(words) > 1 and words[1][0] in ("that", "this"):
-        return "after " + words[1][0], start, words[1][2]
+    if first == "after":
+        second = _WORD_TOKEN.search(lower, end)
+        if second is not None and second.group() in ("that", "this"):
+            return "after " + second.group(), start, second.end()
     return None
 
 
@@ -108,14 +120,21 @@ def style_drift(ctx: Context, meta: RuleMeta) -> Iterator[Diagnostic]:
     if len(shots) < 2:
         return
     for prefix, group in _STYLE_GROUPS:
+        # The keys of the group each shot has a hit of: a drift needs two keys in two shots.
+        present = [sorted(k for k in a.keys if k.startswith(prefix)) for a in shots]
+        if len({k for keys in present for k in keys}) < 2 or sum(map(bool, present)) < 2:
+            continue
+        # Each key's first hit outside quotes, in shot order: read from that key's hits
+        # alone, not from every hit of every shot.
         first: dict[str, tuple[Analysis, Any]] = {}
-        for a in shots:
-            for hit in a.hits:
-                if a.in_quote(hit.start):
+        for a, keys in zip(shots, present, strict=True):
+            for key in keys:
+                if key in first:
                     continue
-                for key in hit.keys:
-                    if key.startswith(prefix) and key not in first:
+                for hit in a.hits_for(key):
+                    if not a.in_quote(hit.start):
                         first[key] = (a, hit)
+                        break
         shot_of = {key: a.shot_index for key, (a, _) in first.items()}
         if len(first) < 2 or len(set(shot_of.values())) < 2:
             continue
