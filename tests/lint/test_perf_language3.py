@@ -36,7 +36,7 @@ CORPUS = ROOT.parent / "shared" / "corpus" / "real_prompts.jsonl"
 ENDPOINT = "fal-ai/kling-video/v3/pro/text-to-video"
 
 # The rules whose gates this round tightened.
-GATED = ["KP701", "KP702", "KP801", "KP804", "KP805", "KP901", "KP904"]
+GATED = ["KP701", "KP702", "KP801", "KP803", "KP804", "KP805", "KP901", "KP904"]
 _GATED_ON = Linter(Config({"select": GATED}))
 _GATED_OFF = Linter(Config({"select": GATED}), gates=False)
 
@@ -211,6 +211,12 @@ def _corpus() -> Iterator[Request]:
 def test_corpus_gates_hide_no_diagnostic() -> None:
     for request in _corpus():
         _gated_same(request)
+        if "multi_prompt" in request.arguments:
+            meta = META["KP803"]
+            fast = _outcome(CHECKS["KP803"](_context(request), meta))
+            assert fast == _outcome(ref_style_drift(_context(request), meta))
+            for a in _context(request).analyses:
+                assert consistency._opening(a) == ref_opening(a)
 
 
 # -- KP603: items of the negative prompt ---------------------------------------------------------
@@ -381,13 +387,15 @@ def test_style_drift_is_the_reference(shots: list[str]) -> None:
     assert _outcome(CHECKS["KP803"](shared, meta)) == fast
 
 
+_SHOTS_ON = Linter(Config({"select": ["KP802", "KP803"]}))
+_SHOTS_OFF = Linter(Config({"select": ["KP802", "KP803"]}), gates=False)
+
+
 @SETTINGS
 @given(shots=_shots(_SHOT_WORDS))
 def test_multi_shot_gates_hide_no_diagnostic(shots: list[str]) -> None:
     request = _request("", shots)
-    on = Linter(Config({"select": ["KP802", "KP803"]}))
-    off = Linter(Config({"select": ["KP802", "KP803"]}), gates=False)
-    assert _outcome(on.lint(request)) == _outcome(off.lint(request))
+    assert _outcome(_SHOTS_ON.lint(request)) == _outcome(_SHOTS_OFF.lint(request))
 
 
 def test_style_gate_holds_every_medium_and_colour() -> None:
