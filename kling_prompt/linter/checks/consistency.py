@@ -14,7 +14,7 @@ from typing import Any
 from kling_prompt.linter.checks.audio import as_seconds, request_seconds
 from kling_prompt.linter.diagnostic import Diagnostic
 from kling_prompt.linter.lazyre import LazyPattern, lazy
-from kling_prompt.linter.rules import Context, RuleMeta, check
+from kling_prompt.linter.rules import Context, RuleMeta, check, gate_check
 from kling_prompt.linter.text import TIME_MARK, Analysis
 
 # -- KP802 ---------------------------------------------------------------------------------------
@@ -26,20 +26,32 @@ _SEQUENCE_OPENERS = frozenset(
 _SUBJECT_PRONOUNS = frozenset(("he", "she", "they"))
 
 
+# A word token of Analysis.tokens (its other tokens are single punctuation marks).
+_WORD_TOKEN = lazy(r"[^\W_]+(?:['’][^\W_]+)*")
+
+
 def _opening(a: Analysis) -> tuple[str, int, int] | None:
-    """The first words of a shot after any "Shot 2:" label: (phrase, start, end)."""
+    """The first words of a shot after any "Shot 2:" label: (phrase, start, end).
+
+    These are the first word tokens of :attr:`Analysis.tokens` from there, found by searching
+    on from the label instead of tokenizing the whole shot: a label ends with a mark no word
+    token holds, so the tokens after it are what a scan starting there finds.
+    """
     skip_to = 0
     labels = a.shot_labels
     if labels and labels[0][1] <= len(a.text) - len(a.text.lstrip()) + 1:
         skip_to = labels[0][2]
-    words = [t for t in a.tokens if t[1] >= skip_to and t[0] not in ".!?;:,"]
-    if not words:
+    lower = a.lower
+    m = _WORD_TOKEN.search(lower, skip_to)
+    if m is None:
         return None
-    first, start, end = words[0]
+    first, start, end = m.group(), m.start(), m.end()
     if first in _PRONOUN_OPENERS or first in _SEQUENCE_OPENERS:
         return first, start, end
-    if first == "after" and len(words) > 1 and words[1][0] in ("that", "this"):
-        return "after " + words[1][0], start, words[1][2]
+    if first == "after":
+        second = _WORD_TOKEN.search(lower, end)
+        if second is not None and second.group() in ("that", "this"):
+            return "after " + second.group(), start, second.end()
     return None
 
 
@@ -108,14 +120,21 @@ def style_drift(ctx: Context, meta: RuleMeta) -> Iterator[Diagnostic]:
     if len(shots) < 2:
         return
     for prefix, group in _STYLE_GROUPS:
+        # The keys of the group each shot has a hit of: a drift needs two keys in two shots.
+        present = [sorted(k for k in a.keys if k.startswith(prefix)) for a in shots]
+        if len({k for keys in present for k in keys}) < 2 or sum(map(bool, present)) < 2:
+            continue
+        # Each key's first hit outside quotes, in shot order: read from that key's hits
+        # alone, not from every hit of every shot.
         first: dict[str, tuple[Analysis, Any]] = {}
-        for a in shots:
-            for hit in a.hits:
-                if a.in_quote(hit.start):
+        for a, keys in zip(shots, present, strict=True):
+            for key in keys:
+                if key in first:
                     continue
-                for key in hit.keys:
-                    if key.startswith(prefix) and key not in first:
+                for hit in a.hits_for(key):
+                    if not a.in_quote(hit.start):
                         first[key] = (a, hit)
+                        break
         shot_of = {key: a.shot_index for key, (a, _) in first.items()}
         if len(first) < 2 or len(set(shot_of.values())) < 2:
             continue
@@ -201,6 +220,17 @@ def has_digit(text: str) -> bool:
     return not text.isascii() and _other_digit(text)
 
 
+@gate_check("has-digit")
+def any_digit(ctx: Context) -> bool:
+    """Whether some text field holds a decimal digit (``when: {check: [has-digit]}``).
+
+    Every time mark (KP804), duration note (KP805), frame rate (KP904) and counted number
+    written in digits (KP901) holds one, and most prompts hold none: the engine runs this once
+    per request for all of them, instead of calling each rule to find that out.
+    """
+    return has_digit(ctx.lower_text)
+
+
 def digit_runs(text: str) -> list[tuple[int, int]]:
     """Spans of the maximal runs of decimal digits, in order (what ``\\d+`` finds)."""
     if _other_digit(text):
@@ -247,11 +277,6 @@ def _find_time_marks(a: Analysis) -> list[tuple[float, int, int]]:
     if len(lower) != len(text):
         return a.time_marks  # lowercasing changed offsets (rare): let the analysis scan
     runs = text_digit_runs(a)
-    if not runs:
-        return []
-    # Analysis.time_marks only scans texts with "sec" or a digit followed by an "s".
-    if "sec" not in lower and not any(_S_AFTER_DIGIT.match(lower, end) for _, end in runs):
-        return []
     starts: set[int] = set()
     for run_start, run_end in runs:
         if (
@@ -262,6 +287,10 @@ def _find_time_marks(a: Analysis) -> list[tuple[float, int, int]]:
         ):
             _opener_starts(text, run_start, starts)
     if not starts:
+        return []  # no number a mark could start with (most digits follow a letter: @Image1)
+    # Analysis.time_marks only scans texts with "sec" or a digit followed by an "s" (any digit:
+    # "at 2.5s" passes through the run "5"). Tested second, as fewer texts get this far.
+    if "sec" not in lower and not any(_S_AFTER_DIGIT.match(lower, end) for _, end in runs):
         return []
     marks: list[tuple[float, int, int]] = []
     last_end = 0
@@ -378,54 +407,59 @@ _KP804_ORDER = (
 
 
 @check("KP804")
-def time_mark_out_of_range(ctx: Context, meta: RuleMeta) -> Iterable[Diagnostic]:
-    """Time marks past the video's duration, or out of order."""
-    if not has_digit(ctx.lower_text):
-        return ()  # every time mark has a number: most prompts have none
-    return _time_mark_out_of_range(ctx, meta)
+def time_mark_out_of_range(ctx: Context, meta: RuleMeta) -> list[Diagnostic]:
+    """Time marks past the video's duration, or out of order.
 
-
-def _time_mark_out_of_range(ctx: Context, meta: RuleMeta) -> Iterator[Diagnostic]:
+    Every time mark has a number: the ``has-digit`` gate keeps the rule from being called on
+    the many prompts without a digit, and a text without one is skipped here.
+    """
+    out: list[Diagnostic] = []
     for a in ctx.texts(meta):
         if not has_digit(a.lower):
             continue
         marks = time_marks(a)
-        if not marks:
-            continue
-        seconds = shot_seconds(ctx, a)
-        if seconds is not None:
-            for value, start, end, _ in marks:
-                if value > seconds + 1e-9:
-                    yield ctx.report(
-                        meta,
-                        field=a.field,
-                        start=start,
-                        end=end,
-                        match=a.text[start:end],
-                        seconds=f"{value:g}",
-                        duration=f"{seconds:g}",
-                    )
-        absolute = [mark[0] for mark in marks if mark[3]]
-        if all(earlier <= later for earlier, later in itertools.pairwise(absolute)):
-            continue  # in time order everywhere, so in every shot: no need to split the text
-        for seg_start, seg_end in a.segments():
-            previous: tuple[float, int, int, bool] | None = None
-            for mark in marks:
-                if not (seg_start <= mark[1] < seg_end and mark[3]):
-                    continue
-                if previous is not None and mark[0] < previous[0]:
-                    yield ctx.report(
-                        meta,
-                        _KP804_ORDER,
-                        field=a.field,
-                        start=mark[1],
-                        end=mark[2],
-                        match=a.text[mark[1] : mark[2]],
-                        seconds=mark[0],
-                        previous=a.text[previous[1] : previous[2]],
-                        previous_seconds=previous[0],
-                    )
-                previous = mark
+        if marks:
+            out.extend(_time_mark_reports(ctx, meta, a, marks))
+    return out
+
+
+def _time_mark_reports(
+    ctx: Context, meta: RuleMeta, a: Analysis, marks: list[tuple[float, int, int, bool]]
+) -> Iterator[Diagnostic]:
+    seconds = shot_seconds(ctx, a)
+    if seconds is not None:
+        for value, start, end, _ in marks:
+            if value > seconds + 1e-9:
+                yield ctx.report(
+                    meta,
+                    field=a.field,
+                    start=start,
+                    end=end,
+                    match=a.text[start:end],
+                    seconds=f"{value:g}",
+                    duration=f"{seconds:g}",
+                )
+    absolute = [mark[0] for mark in marks if mark[3]]
+    if all(earlier <= later for earlier, later in itertools.pairwise(absolute)):
+        return  # in time order everywhere, so in every shot: no need to split the text
+    for seg_start, seg_end in a.segments():
+        previous: tuple[float, int, int, bool] | None = None
+        for mark in marks:
+            if not (seg_start <= mark[1] < seg_end and mark[3]):
+                continue
+            if previous is not None and mark[0] < previous[0]:
+                yield ctx.report(
+                    meta,
+                    _KP804_ORDER,
+                    field=a.field,
+                    start=mark[1],
+                    end=mark[2],
+                    match=a.text[mark[1] : mark[2]],
+                    seconds=mark[0],
+                    previous=a.text[previous[1] : previous[2]],
+                    previous_seconds=previous[0],
+                )
+            previous = mark
 
 
 def shot_seconds(ctx: Context, a: Analysis) -> float | None:

@@ -6,11 +6,10 @@ These are info-level: the prompt is valid, but the model is known to get these t
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 
 from kling_prompt.linter.checks.consistency import (
     anchored_finditer,
-    has_digit,
     space_before,
     text_digit_runs,
 )
@@ -55,19 +54,12 @@ def _plural(word: str) -> bool:
 
 
 @check("KP901")
-def exact_count(ctx: Context, meta: RuleMeta) -> Iterable[Diagnostic]:
-    """Four or more counted objects: the model does not keep exact numbers."""
-    # A count is digits or a number word of the lexicon; most prompts have neither.
-    if not has_digit(ctx.lower_text):
-        for a in ctx.texts(meta):
-            if "counting.numbers" in a.keys:
-                break
-        else:
-            return ()
-    return _exact_count(ctx, meta)
+def exact_count(ctx: Context, meta: RuleMeta) -> Iterator[Diagnostic]:
+    """Four or more counted objects: the model does not keep exact numbers.
 
-
-def _exact_count(ctx: Context, meta: RuleMeta) -> Iterator[Diagnostic]:
+    A count is digits or a number word of the lexicon; most prompts have neither, and the gate
+    (the ``has-digit`` pre-check or a ``counting.numbers`` key) does not call the rule on them.
+    """
     minimum = int(ctx.option(meta, "min", 4))
     for a in ctx.texts(meta):
         candidates = _candidates(a, minimum)

@@ -300,12 +300,26 @@ def negative_conflicts_prompt(ctx: Context, meta: RuleMeta) -> Iterator[Diagnost
             )
 
 
+def _items(text: str) -> list[tuple[int, int, str]]:
+    """The items of a negative prompt, ``(start, end, item)``: what ``_TERM.finditer`` matches
+    (the maximal runs of characters other than ``,``, ``;`` and newline), found by splitting at
+    C speed instead (one-character replacements keep every offset)."""
+    out: list[tuple[int, int, str]] = []
+    start = 0
+    for item in text.replace(";", ",").replace("\n", ",").split(","):
+        end = start + len(item)
+        if item:
+            out.append((start, end, item))
+        start = end + 1
+    return out
+
+
 def _terms(neg: Analysis) -> list[tuple[str, int, int]]:
     """The terms of a negative prompt: ``(lowercase term, start, end)``."""
     terms: list[tuple[str, int, int]] = []
     text = neg.text
-    for m in _TERM.finditer(text):
-        term = _term(text, m.start(), m.end())
+    for start, end, _ in _items(text):
+        term = _term(text, start, end)
         if term is not None:
             terms.append(term)
     return terms
@@ -324,12 +338,16 @@ def _candidate_terms(neg: Analysis, texts: list[Analysis]) -> list[tuple[str, in
     hay = texts[0].lower if len(texts) == 1 else "\0".join([a.lower for a in texts])
     text = neg.text
     terms: list[tuple[str, int, int]] = []
-    for m in _TERM.finditer(neg.lower):
-        last = m.group().rsplit(None, 1)
-        if not last or last[-1].strip(".") in hay:
-            term = _term(text, m.start(), m.end())
-            if term is not None:
-                terms.append(term)
+    start = 0
+    for item in neg.lower.replace(";", ",").replace("\n", ",").split(","):  # as in _items
+        end = start + len(item)
+        if item:
+            last = item.rsplit(None, 1)
+            if not last or last[-1].strip(".") in hay:
+                term = _term(text, start, end)
+                if term is not None:
+                    terms.append(term)
+        start = end + 1
     return terms
 
 
@@ -421,7 +439,8 @@ def _kp604_message(info: object, template: str) -> tuple[str, str | None]:
 @check("KP604")
 def default_negative(ctx: Context, meta: RuleMeta) -> Iterable[Diagnostic]:
     """No ``negative_prompt``: the endpoint's default one applies."""
-    negative = ctx.arguments.get("negative_prompt")
+    arguments = ctx.arguments
+    negative = arguments.get("negative_prompt")
     info = ctx.info
     if (isinstance(negative, str) and negative.strip()) or info is None:
         return ()
@@ -431,4 +450,15 @@ def default_negative(ctx: Context, meta: RuleMeta) -> Iterable[Diagnostic]:
     message = found[1]
     if message is None:
         return ()
-    return [ctx.report(meta, message, field="prompt" if "prompt" in ctx.arguments else None)]
+    # What ``ctx.report(meta, message, field=...)`` builds, without its formatting path: this
+    # reports on most requests, and the message is already complete.
+    code = meta.code
+    return [
+        Diagnostic(
+            code,
+            meta.name,
+            ctx.severity.get(code, meta.severity),
+            message,
+            field="prompt" if "prompt" in arguments else None,
+        )
+    ]
