@@ -233,6 +233,20 @@ def native_scanner(keys: Iterable[str], native: bool | None = None) -> Any:
         return None  # a phrase shape the scanner does not know: the regular expression has it
 
 
+class _KeySets(dict[str, frozenset[str]]):
+    """Matched text -> the keys of its phrase (empty when it stands for none)."""
+
+    def __init__(self, matcher: Matcher) -> None:
+        super().__init__()
+        self.matcher = matcher
+
+    def __missing__(self, raw: str) -> frozenset[str]:
+        found = frozenset(self.matcher.keys_of_match(raw))
+        if len(self) < 50_000:  # matched texts differ only in their separators
+            self[raw] = found
+        return found
+
+
 def _start(hit: Hit) -> int:
     return hit.start
 
@@ -254,6 +268,7 @@ class Matcher:
         "_program",
         "_replacements",
         "_scanner",
+        "key_sets",
         "split_raw",
     )
 
@@ -271,6 +286,9 @@ class Matcher:
         self._extra_first: tuple[str, ...] = tuple(compiled.get("extra_first") or ())
         self._extra: re.Pattern[str] | None = None
         self._scanner = native_scanner(self._keys, native)
+        # Matched text -> its keys as a set, filled in on first sight: ``key_sets[raw]`` is a
+        # dict lookup in C (``keys_of_match`` is a Python call), for unions over many matches.
+        self.key_sets = _KeySets(self)
         # ``split_raw(" " + lower)``: what :meth:`split` returns (the scanner cuts exactly where
         # the regular expression does; tests compare the two).
         self.split_raw: Callable[[str], list[str]] = (
@@ -353,7 +371,7 @@ class Matcher:
         the hits of other keys. ``offsets`` are the summed lengths of ``parts`` (from -1), when
         the caller has them."""
         hits: list[Hit] = []
-        keys_of = self.keys_of_match
+        key_sets = self.key_sets
         if len(parts) > 1:
             if offsets is None:
                 offsets = list(accumulate(map(len, parts), initial=-1))
@@ -361,11 +379,16 @@ class Matcher:
             replacements = self._replacements
             for i in range(2, len(parts), 3):
                 raw = parts[i]
-                found = keys_of(raw)
-                if key in found:
+                if key in key_sets[raw]:
                     phrase = raw if raw in keys else _SEPARATORS.sub(" ", raw)
                     hits.append(
-                        Hit(offsets[i], offsets[i + 1], phrase, found, replacements.get(phrase))
+                        Hit(
+                            offsets[i],
+                            offsets[i + 1],
+                            phrase,
+                            keys[phrase],
+                            replacements.get(phrase),
+                        )
                     )
         extra = self._extra_matches(lower)
         if extra:

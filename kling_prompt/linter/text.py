@@ -230,8 +230,7 @@ class Analysis:
             if not matched or self.matcher is None:
                 value = frozenset()
             else:
-                keys_of = self.matcher.keys_of_match
-                value = frozenset().union(*[keys_of(raw) for raw in matched])
+                value = frozenset().union(*map(self.matcher.key_sets.__getitem__, matched))
             self._cache["keys"] = value
         return value
 

@@ -64,3 +64,13 @@ def test_kp703_subject_or_camera_named() -> None:
     assert "KP703" in codes("A fox in the snow, zoom in on its face")
     assert "KP703" not in codes("A fox in the snow, the camera zooms in on its face")
     assert "KP703" not in codes("The fox moves closer to the den")
+
+
+def test_kp702_a_negative_max_reads_as_zero() -> None:
+    linter = Linter()
+    linter._options = {"KP702": {"max": -1}}
+    prompt = "Shot 1: pan left and tilt up to the runner. Shot 2: the runner rests."
+    request = Request(None, {"prompt": prompt}, mode="text-to-video")
+    found = [d.code for d in linter.lint(request)]
+    assert "KP006" not in found  # no crash
+    assert "KP702" in found  # two moves, over a maximum of zero

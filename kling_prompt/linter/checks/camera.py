@@ -34,7 +34,7 @@ def too_many_camera_moves(ctx: Context, meta: RuleMeta) -> Iterable[Diagnostic]:
     """More than ``max`` distinct camera moves in one shot."""
     if ctx.matcher is None:
         return ()  # no lexicon, no hits
-    maximum = int(ctx.option(meta, "max", 2))
+    maximum = max(0, int(ctx.option(meta, "max", 2)))  # below zero reads as zero
     # Each move counted is a key of the text: too few move keys, too few moves.
     moves = _move_keys(ctx.matcher)
     for a in ctx.texts(meta):
