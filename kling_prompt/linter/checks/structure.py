@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import re
-from bisect import bisect_left, bisect_right
+from bisect import bisect_left
 from collections.abc import Iterable, Iterator, Sequence
 from collections.abc import Set as AbstractSet
-from itertools import accumulate, chain, compress, count, islice, repeat
-from operator import add, itemgetter, ne
+from itertools import compress, islice
+from operator import itemgetter, ne
 from typing import TypeVar
 
 from kling_prompt.linter.diagnostic import Diagnostic, Edit, Fix
@@ -506,15 +506,17 @@ def repeated_phrase(ctx: Context, meta: RuleMeta) -> list[Diagnostic]:
     """The same run of 4+ words (or the same sentence) twice, outside labels and quotes."""
     # A plain function, not a generator: it runs on every prompt and rarely reports.
     size = _int_option(ctx, meta, "min_words", 4)
+    shortest = 4 * size - 1  # the length of 2 * size one-letter words between single spaces
     out: list[Diagnostic] = []
     for a in ctx.texts(meta):
-        # A superset first (``_may_repeat``): the loose words repeat a run with two words that
-        # are not stop words. Its second half, the stop words, is checked only for a text where
-        # a run repeats within a block: most texts that get that far do.
-        if a.word_count < 2 * size:
-            continue
+        # A superset first: a run of the loose words repeats (``_may_repeat`` without its second
+        # half, the stop words, checked only for a text where a run repeats within a block: most
+        # texts that get that far do). The word count, which the reports also need, is taken
+        # only then: the superset rules out most texts, and short ones cheaply.
+        if len(a.text) < shortest:
+            continue  # fewer than 2 * size words
         words = _loose_words(a.lower)
-        if not _runs_repeat(words, size):
+        if not _runs_repeat(words, size) or a.word_count < 2 * size:
             continue
         content: bool | None = None
         # ``a.segments()`` scans for shot labels; two need two label words with a number.
@@ -628,37 +630,38 @@ def _first_repeat(a: Analysis, lo: int, hi: int, size: int) -> tuple[int, int] |
     translated = _translated(a, lo, hi)
     if translated is None:
         return _first_repeat_scanned(a, lo, hi, size)
-    # Each block's words and then a break, as a stream of tokens: indices of runs differ like
-    # those of pieces within a block, and by more than ``size`` across a break. Each break is
-    # the number of its block, so a run across a break never repeats. The stream is read in
-    # growing batches of whole blocks (a long text often repeats itself early), each in C.
-    first_of: dict[tuple[bytes | int, ...], int] = {}  # run -> index of its first occurrence
-    start = number = offset = 0  # the batch's first byte, first block, first token
+    # The words and a ``\x01`` token for each block break, as one stream split in C: a run with
+    # a break in it never counts, and indices of runs differ like those of pieces. The stream is
+    # read in growing batches of whole blocks (a long text often repeats itself early), each in
+    # C; a batch ends before a break, which the next batch's first index skips.
+    first_of: dict[tuple[bytes, ...], int] = {}  # run -> index of its first occurrence
+    start = offset = 0  # the batch's first byte and first token
     batch = _FIRST_BYTES
     while True:
         end = translated.find(_BREAK_BYTE, start + batch)
-        if end == -1:
+        last = end == -1
+        if last:
             end = len(translated)
-        blocks = translated[start:end].split(_BREAK_BYTE)
-        words = list(map(bytes.split, blocks))
-        tokens: list[bytes | int] = list(
-            chain.from_iterable(chain.from_iterable(zip(words, zip(count(number)), strict=False)))
-        )
+        tokens = translated[start:end].replace(_BREAK_BYTE, _SPACED_BREAK).split()
         runs = list(_runs(tokens, size))
         index = range(offset, offset + len(runs))
-        if end == len(translated) and not first_of and len(set(runs)) == len(runs):
-            return None  # no run occurs twice (the common answer)
         seen = dict(zip(reversed(runs), reversed(index), strict=True))
-        seen.update(first_of)
-        firsts = map(seen.__getitem__, runs)
-        for i, run in compress(zip(index, runs, strict=True), map(ne, index, firsts)):
-            # It counts with two words that are not stop words, when not overlapping the first.
-            if i - seen[run] >= size and size - sum(map(_STOP_BYTES.__contains__, run)) >= 2:
-                return _word_span(translated, start, words, i - offset, size, lo)
-        if end == len(translated):
+        if first_of or len(seen) < len(runs):  # else no run occurs twice (the common answer)
+            seen.update(first_of)
+            firsts = map(seen.__getitem__, runs)
+            for i, run in compress(zip(index, runs, strict=True), map(ne, index, firsts)):
+                # It counts within a block, with two words that are not stop words, when not
+                # overlapping the first.
+                if (
+                    i - seen[run] >= size
+                    and _BREAK_BYTE not in run
+                    and size - sum(map(_STOP_BYTES.__contains__, run)) >= 2
+                ):
+                    return _run_span(translated, start, tokens, i - offset, size, lo)
+        if last:
             return None
         first_of = seen
-        start, number, offset = end + 1, number + len(blocks), offset + len(tokens)
+        start, offset = end + 1, offset + len(tokens) + 1
         batch *= 2
 
 
@@ -671,6 +674,7 @@ def _first_repeat(a: Analysis, lo: int, hi: int, size: int) -> tuple[int, int] |
 # two word characters (only those are inside a word) is not translated.
 _BREAK = "\x01"
 _BREAK_BYTE = b"\x01"
+_SPACED_BREAK = b" \x01 "
 _BREAK_CHARACTERS = '"“”「」.!?;:\n()'
 _BLOCK_BYTES = bytes(
     b
@@ -721,18 +725,18 @@ def _translated(a: Analysis, lo: int, hi: int) -> bytes | None:
     return text.encode().translate(_BLOCK_BYTES)
 
 
-def _word_span(
-    translated: bytes, start: int, words: list[list[bytes]], token: int, size: int, lo: int
+def _run_span(
+    translated: bytes, start: int, tokens: list[bytes], token: int, size: int, lo: int
 ) -> tuple[int, int]:
-    """The character span of ``size`` words from token ``token`` of the batch that starts at
-    byte ``start`` of ``translated`` and holds the blocks of ``words``."""
-    ends = list(accumulate(map(add, map(len, words), repeat(1))))  # after each block's break
-    block = bisect_right(ends, token)
-    word = token - (ends[block - 1] if block else 0)
-    for _ in range(block):  # skip to the block
-        start = translated.index(_BREAK_BYTE, start) + 1
-    found = list(islice(_WORD_BYTES.finditer(translated, start), word, word + size))
-    first, last = found[0].start(), found[-1].end()
+    """The character span of the run of ``size`` words from token ``token`` of the batch that
+    starts at byte ``start`` of ``translated`` and holds ``tokens``."""
+    word = token - tokens[:token].count(_BREAK_BYTE)  # words before the run
+    # Where word ``word`` of the batch starts: what is left after splitting off that many words
+    # (the breaks read as spaces), then the run's words from there.
+    batch = translated[start:].replace(_BREAK_BYTE, b" ")
+    first = start + len(batch) - len(batch.split(None, word)[word])
+    found = list(islice(_WORD_BYTES.finditer(translated, first), size))
+    last = found[-1].end()
     if not translated.isascii():  # byte offsets to character offsets
         first, last = len(translated[:first].decode()), len(translated[:last].decode())
     return lo + first, lo + last
