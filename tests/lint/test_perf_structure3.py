@@ -10,14 +10,17 @@ from typing import Any
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from test_gates import _corpus_requests
 from test_perf_structure import LINTER, _context
-from test_perf_structure2 import _FR_ANY, ref_first_repeat
+from test_perf_structure2 import _FR_ANY, _PROSE, ref_first_repeat
 
 from kling_prompt.linter.checks import structure
 from kling_prompt.linter.diagnostic import Diagnostic
 from kling_prompt.linter.rules import Context, RuleMeta
+from kling_prompt.linter.text import Analysis
 
 META = {rule.meta.code: rule.meta for rule in LINTER.rules}
+CORPUS_TEXTS = [text for request in _corpus_requests() for _, text in request.text_fields()]
 SETTINGS = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
@@ -74,3 +77,60 @@ def test_repeated_phrase_on_short_texts_with_long_words() -> None:
                 _with_options(_context(text), "KP408", {"min_words": size}), meta
             )
             assert _dicts(structure.repeated_phrase(ctx, meta)) == _dicts(expected)
+
+
+# -- KP404: the first mention from the matched texts, without the hits ---------------------------
+
+
+def ref_first_mention(a: Analysis) -> int:
+    references = a.references
+    first = references[0].start if references else len(a.text)
+    for hit in a.hits:
+        if hit.start >= first:
+            break
+        if "components.subject" in hit.keys or "components.pronoun" in hit.keys:
+            return hit.start
+    return first
+
+
+def _split(words: str) -> list[str]:
+    return words.split()
+
+
+# Subject words and pronouns, written with other separators (hyphens, runs of spaces, line
+# breaks), inside other matches, after references and punctuation-led phrases.
+_MENTION_WORDS = st.sampled_from(
+    [
+        *_split("old man old-man old  man OLD\nMAN wonder-woman spider man the crowd b-boy"),
+        *_split("he her his him she they it shakes her hips raises his arms in her twenties"),
+        *_split("woman keeper painter dog @Element1 @image2 <<<voice_1>>> <<<element_1>>> slow-mo"),
+        *_split("camera pans drone shot tracking sky light rain cinematic ++hero++ lighthouse"),
+    ]
+)
+_MENTION_GLUE = st.sampled_from([" ", " ", " ", ", ", ". ", "-", "  ", "\n", ' "', '" ', "@", "+"])
+_MENTIONS = st.lists(st.tuples(_MENTION_WORDS, _MENTION_GLUE), max_size=30).map(
+    lambda parts: "".join(w + g for w, g in parts)
+)
+
+
+@SETTINGS
+@given(text=st.one_of(_MENTIONS, _PROSE))
+def test_first_mention(text: str) -> None:
+    got = structure._first_mention(Analysis(text, matcher=LINTER.matcher))
+    assert got == ref_first_mention(Analysis(text, matcher=LINTER.matcher))
+    assert structure._first_mention(Analysis(text)) == ref_first_mention(Analysis(text))
+
+
+@SETTINGS
+@given(text=st.one_of(_MENTIONS, _PROSE))
+def test_first_mention_in_hits(text: str) -> None:
+    # The way taken when a punctuation-led match names someone (no phrase in the lexicons does).
+    a = Analysis(text, matcher=LINTER.matcher)
+    first = a.references[0].start if a.references else len(text)
+    assert structure._first_mention_in_hits(a, first) == ref_first_mention(a)
+
+
+def test_first_mention_on_the_corpus() -> None:
+    for prompt in CORPUS_TEXTS:
+        a = Analysis(prompt, matcher=LINTER.matcher)
+        assert structure._first_mention(a) == ref_first_mention(a), prompt

@@ -198,9 +198,36 @@ def _first_sentence_end(a: Analysis) -> int | None:
 
 def _first_mention(a: Analysis) -> int:
     """Where the first reference token, subject word or pronoun starts (the text's length when
-    there is none): the hits are in text order, so the first that names someone is enough."""
+    there is none).
+
+    The hits are the lexicon matches in text order, so the first match that names someone is
+    enough: it is found among the matched texts, without building a hit for every match (no
+    other rule needs them all), and its start follows from the lengths of the parts before it.
+    """
     references = a.references
     first = references[0].start if references else len(a.text)
+    matcher = a.matcher
+    if matcher is None:
+        return first  # no hits
+    parts = a.parts
+    matched = a.matched
+    keys_of = matcher.keys_of_match
+    extra = matched[len(parts) // 3 :]  # punctuation-led matches, after the word-led ones
+    if extra and any(map(_names_someone_key, map(keys_of, extra))):
+        return _first_mention_in_hits(a, first)  # only the hits put them in text order
+    for i in range(2, len(parts), 3):
+        if _names_someone_key(keys_of(parts[i])):
+            return min(first, sum(map(len, parts[:i])) - 1)  # parts[0] has a space in front
+    return first
+
+
+def _names_someone_key(keys: tuple[str, ...]) -> bool:
+    """Whether a match with these keys is a subject word or a pronoun."""
+    return "components.subject" in keys or "components.pronoun" in keys
+
+
+def _first_mention_in_hits(a: Analysis, first: int) -> int:
+    """:func:`_first_mention` read from the hits, for a text with first reference ``first``."""
     for hit in a.hits:
         if hit.start >= first:
             break
