@@ -15,7 +15,7 @@ from test_perf_structure import LINTER, _context
 from test_perf_structure2 import _FR_ANY, _PROSE, ref_first_repeat
 
 from kling_prompt.linter.checks import structure
-from kling_prompt.linter.diagnostic import Diagnostic
+from kling_prompt.linter.diagnostic import Diagnostic, Edit, Fix
 from kling_prompt.linter.rules import Context, RuleMeta
 from kling_prompt.linter.text import Analysis
 
@@ -134,3 +134,87 @@ def test_first_mention_on_the_corpus() -> None:
     for prompt in CORPUS_TEXTS:
         a = Analysis(prompt, matcher=LINTER.matcher)
         assert structure._first_mention(a) == ref_first_mention(a), prompt
+
+
+# -- KP407: one kind of bracket, one literal to skip to ------------------------------------------
+
+_BRACKET_TEXT = st.lists(
+    st.sampled_from(
+        [
+            *["[ab]", "[a b]", "[A]", "(ab:1.5)", "((ab))", "[[ab]]", "(ab)", "[", "]", "(", ")"],
+            *["[Host, calm voice]", "(red dress:1.4)", "[blurry]", "((big))", '"(best quality)"'],
+            *["masterpiece", "best quality", "8k", "ultra detailed", "hdr", "sharp focus"],
+        ]
+    )
+    | st.sampled_from([", ", ",", "; ", ";", " ", "\n", ",\t", "a", ":", "-2", ",\u3000", '"']),
+    max_size=14,
+).map("".join)
+
+
+@SETTINGS
+@given(text=st.one_of(_BRACKET_TEXT, st.text(alphabet="ab(:)[], ;\n1.-", max_size=40)))
+def test_weight_patterns_of_one_bracket(text: str) -> None:
+    def found(pattern: Any, text: str) -> list[tuple[tuple[int, int], str | None]]:
+        return [
+            (m.span(), next(g for g in m.groups() if g is not None)) for m in pattern.finditer(text)
+        ]
+
+    round_only, square_only = text.replace("[", "<"), text.replace("(", "<")
+    assert found(structure._WEIGHT_ROUND_ONLY, round_only) == found(structure._WEIGHT, round_only)
+    assert found(structure._WEIGHT_SQUARE_ONLY, square_only) == found(
+        structure._WEIGHT, square_only
+    )
+
+
+def ref_ignored_weight_syntax(ctx: Context, meta: RuleMeta) -> list[Diagnostic]:
+    """The check before its fast paths: the whole pattern on every text with a bracket."""
+    min_tags = int(ctx.option(meta, "min_quality_tags", 3))
+    out = []
+    for a in ctx.texts(meta):
+        text = a.text
+        if "(" in text or "[" in text:
+            for m in structure._WEIGHT.finditer(text):
+                if a.in_quote(m.start()):
+                    continue
+                word = next(g for g in m.groups() if g is not None).strip()
+                fix = Fix(
+                    f"Replace with {word!r}", [Edit(a.field, m.start(), m.end(), word)], safe=True
+                )
+                out.append(
+                    ctx.report(
+                        meta,
+                        field=a.field,
+                        start=m.start(),
+                        end=m.end(),
+                        fix=fix,
+                        match=m.group(),
+                        advice=f"write plain '{word}' (use ++{word}++ to emphasize it)",
+                    )
+                )
+        tags = [h for h in a.hits_for("tag-soup") if not a.in_quote(h.start)]
+        if not tags:
+            continue
+        sd = [h for h in tags if "tag-soup.sd" in h.keys]
+        quality = {h.phrase for h in tags}
+        for hit in sd[:3]:
+            out.append(structure._tag(ctx, meta, a, hit, hit))
+        if not sd and len(quality) >= min_tags:
+            out.append(structure._tag(ctx, meta, a, tags[0], tags[-1]))
+    return out
+
+
+@SETTINGS
+@given(text=_BRACKET_TEXT, min_tags=st.sampled_from([None, 1, 3]))
+def test_ignored_weight_syntax(text: str, min_tags: int | None) -> None:
+    meta = META["KP407"]
+    options = None if min_tags is None else {"min_quality_tags": min_tags}
+    got = structure.ignored_weight_syntax(_with_options(_context(text), "KP407", options), meta)
+    expected = ref_ignored_weight_syntax(_with_options(_context(text), "KP407", options), meta)
+    assert _dicts(got) == _dicts(expected)
+
+
+def test_ignored_weight_syntax_on_the_corpus() -> None:
+    meta = META["KP407"]
+    for prompt in CORPUS_TEXTS:
+        got = structure.ignored_weight_syntax(_context(prompt), meta)
+        assert _dicts(got) == _dicts(ref_ignored_weight_syntax(_context(prompt), meta))
