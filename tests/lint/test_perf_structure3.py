@@ -6,6 +6,7 @@ corners of each fast path, and the real-prompt corpus when it is available.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from hypothesis import HealthCheck, given, settings
@@ -14,7 +15,7 @@ from test_gates import _corpus_requests
 from test_perf_structure import LINTER, _context
 from test_perf_structure2 import _FR_ANY, _PROSE, ref_first_repeat
 
-from kling_prompt.linter.checks import structure
+from kling_prompt.linter.checks import motion, structure
 from kling_prompt.linter.diagnostic import Diagnostic, Edit, Fix
 from kling_prompt.linter.rules import Context, RuleMeta
 from kling_prompt.linter.text import Analysis
@@ -218,3 +219,71 @@ def test_ignored_weight_syntax_on_the_corpus() -> None:
     for prompt in CORPUS_TEXTS:
         got = structure.ignored_weight_syntax(_context(prompt), meta)
         assert _dicts(got) == _dicts(ref_ignored_weight_syntax(_context(prompt), meta))
+
+
+# -- KP303 / has_motion: participles found in the reversed text, before the keys ---------------
+
+REF_PARTICIPLE = re.compile(r"\b[a-z]{2,}ing\b")
+
+_ING_WORDS = st.sampled_from(
+    [
+        *_split("running ring king thing sing bring things kingdom single ing xing gingham"),
+        *_split("RUNNING Running éring ringé 2ring ring2 _ring ring_ dancing-ing ing-ing"),
+        *_split("walking’s it's nothing something glowing glowings swinging sting ſing"),
+    ]
+)
+_ING_TEXT = st.lists(st.tuples(_ING_WORDS, _MENTION_GLUE), max_size=20).map(
+    lambda parts: "".join(w + g for w, g in parts)
+)
+
+
+@SETTINGS
+@given(text=st.one_of(_ING_TEXT, _PROSE, st.text(alphabet="ingrxé _-2", max_size=30)))
+def test_participles_reversed(text: str) -> None:
+    lower = Analysis(text).lower
+    expected = sorted(REF_PARTICIPLE.findall(lower))
+    assert sorted(w[::-1] for w in motion._PARTICIPLE_REVERSED.findall(lower[::-1])) == expected
+    assert {w[::-1] for w in motion._NOT_PARTICIPLES} == motion._NOT_PARTICIPLES_REVERSED
+
+
+def ref_has_motion(a: Analysis) -> bool:
+    keys = a.keys
+    if "motion-verbs" in keys or not keys.isdisjoint(motion.CHOREOGRAPHY_CATEGORIES):
+        return True
+    if "ing" in a.lower and not motion._NOT_PARTICIPLES.issuperset(REF_PARTICIPLE.findall(a.lower)):
+        return True
+    return bool(motion.camera_moves(a)) or any(q.label is not None for q in a.quotes)
+
+
+@SETTINGS
+@given(text=st.one_of(_ING_TEXT, _PROSE))
+def test_has_motion_and_moving_words(text: str) -> None:
+    expected = ref_has_motion(Analysis(text, matcher=LINTER.matcher))
+    assert motion.has_motion(Analysis(text, matcher=LINTER.matcher)) == expected
+    if motion.moving_words(Analysis(text, matcher=LINTER.matcher)):
+        assert expected
+
+
+def ref_no_motion(ctx: Context, meta: RuleMeta) -> list[Diagnostic]:
+    return [
+        ctx.report(meta, field=a.field, start=0, end=len(a.text))
+        for a in ctx.texts(meta)
+        if "motion-verbs" not in a.keys and a.text.strip() and not ref_has_motion(a)
+    ]
+
+
+@SETTINGS
+@given(text=st.one_of(_ING_TEXT, _PROSE), mode=st.sampled_from(["text-to-video", "image-to-video"]))
+def test_no_motion(text: str, mode: str) -> None:
+    meta = META["KP303"]
+    got = motion.no_motion(_context(text, mode), meta)
+    assert _dicts(got) == _dicts(ref_no_motion(_context(text, mode), meta))
+
+
+def test_motion_on_the_corpus() -> None:
+    meta = META["KP303"]
+    for prompt in CORPUS_TEXTS:
+        a = Analysis(prompt, matcher=LINTER.matcher)
+        assert motion.has_motion(a) == ref_has_motion(Analysis(prompt, matcher=LINTER.matcher))
+        got = motion.no_motion(_context(prompt), meta)
+        assert _dicts(got) == _dicts(ref_no_motion(_context(prompt), meta))
