@@ -122,13 +122,34 @@ def test_first_mention(text: str) -> None:
     assert structure._first_mention(Analysis(text)) == ref_first_mention(Analysis(text))
 
 
+def ref_first_named(a: Analysis, names: Any) -> int | None:
+    return next((h.start for h in a.hits if names(h.keys)), None)
+
+
 @SETTINGS
 @given(text=st.one_of(_MENTIONS, _PROSE))
-def test_first_mention_in_hits(text: str) -> None:
-    # The way taken when a punctuation-led match names someone (no phrase in the lexicons does).
+def test_first_named(text: str) -> None:
     a = Analysis(text, matcher=LINTER.matcher)
-    first = a.references[0].start if a.references else len(text)
-    assert structure._first_mention_in_hits(a, first) == ref_first_mention(a)
+    expected = ref_first_named(Analysis(text, matcher=LINTER.matcher), structure._names_someone_key)
+    assert structure._first_named(a) == expected
+
+
+@SETTINGS
+@given(text=st.one_of(_MENTIONS, _PROSE))
+def test_first_named_when_a_punctuation_led_match_names_someone(text: str) -> None:
+    # No punctuation-led phrase is a subject word or a pronoun; pretend "<<<element_1>>>" is.
+    original = structure._names_someone_key
+
+    def names(keys: tuple[str, ...]) -> bool:
+        return original(keys) or "references-native.tokens" in keys
+
+    structure._names_someone_key = names
+    try:
+        a = Analysis(text, matcher=LINTER.matcher)
+        expected = ref_first_named(Analysis(text, matcher=LINTER.matcher), names)
+        assert structure._first_named(a) == expected
+    finally:
+        structure._names_someone_key = original
 
 
 def test_first_mention_on_the_corpus() -> None:

@@ -198,27 +198,33 @@ def _first_sentence_end(a: Analysis) -> int | None:
 
 def _first_mention(a: Analysis) -> int:
     """Where the first reference token, subject word or pronoun starts (the text's length when
-    there is none).
+    there is none)."""
+    references = a.references
+    first = references[0].start if references else len(a.text)
+    named = _first_named(a)
+    return first if named is None else min(first, named)
+
+
+def _first_named(a: Analysis) -> int | None:
+    """Where the first subject word or pronoun starts, ``None`` when there is none.
 
     The hits are the lexicon matches in text order, so the first match that names someone is
     enough: it is found among the matched texts, without building a hit for every match (no
     other rule needs them all), and its start follows from the lengths of the parts before it.
     """
-    references = a.references
-    first = references[0].start if references else len(a.text)
     matcher = a.matcher
     if matcher is None:
-        return first  # no hits
+        return None  # no hits
     parts = a.parts
-    matched = a.matched
     keys_of = matcher.keys_of_match
-    extra = matched[len(parts) // 3 :]  # punctuation-led matches, after the word-led ones
+    extra = a.matched[len(parts) // 3 :]  # punctuation-led matches, after the word-led ones
     if extra and any(map(_names_someone_key, map(keys_of, extra))):
-        return _first_mention_in_hits(a, first)  # only the hits put them in text order
+        # Only the hits put them in text order.
+        return next((h.start for h in a.hits if _names_someone_key(h.keys)), None)
     for i in range(2, len(parts), 3):
         if _names_someone_key(keys_of(parts[i])):
-            return min(first, sum(map(len, parts[:i])) - 1)  # parts[0] has a space in front
-    return first
+            return sum(map(len, parts[:i])) - 1  # parts[0] has a space in front
+    return None
 
 
 def _names_someone_key(keys: tuple[str, ...]) -> bool:
@@ -226,26 +232,19 @@ def _names_someone_key(keys: tuple[str, ...]) -> bool:
     return "components.subject" in keys or "components.pronoun" in keys
 
 
-def _first_mention_in_hits(a: Analysis, first: int) -> int:
-    """:func:`_first_mention` read from the hits, for a text with first reference ``first``."""
-    for hit in a.hits:
-        if hit.start >= first:
-            break
-        if "components.subject" in hit.keys or "components.pronoun" in hit.keys:
-            return hit.start
-    return first
-
-
 def _late_subject(a: Analysis) -> Hit | None:
     """The first subject word, when nothing before the limit names anyone, it comes after the
     limit and it opens a sentence; ``None`` when the text has fewer than two sentences."""
-    if "components.subject" not in a.keys:
-        return None
+    named = _first_named(a)
+    if named is None:
+        return None  # no subject word (nor pronoun)
+    references = a.references
+    first = min(named, references[0].start) if references else named
     # Someone named at or before the start of word ``n``, the first third: no more than ``n``
-    # words start before the mention (the common answer, with a short text to split).
-    first = _first_mention(a)
+    # words start before the mention (the common answer, with a short text to split). Only
+    # then the lexicon keys, which no other rule may need for the text: a subject word?
     n = a.word_count // 3
-    if len(a.text[:first].split()) <= n:
+    if len(a.text[:first].split()) <= n or "components.subject" not in a.keys:
         return None
     third = _word_start(a.text, n)
     first_end = _first_sentence_end(a)
