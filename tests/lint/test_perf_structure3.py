@@ -308,3 +308,97 @@ def test_motion_on_the_corpus() -> None:
         assert motion.has_motion(a) == ref_has_motion(Analysis(prompt, matcher=LINTER.matcher))
         got = motion.no_motion(_context(prompt), meta)
         assert _dicts(got) == _dicts(ref_no_motion(_context(prompt), meta))
+
+
+# -- KP404: the whole rule against its previous version -----------------------------------------------
+
+
+def ref_late_subject(a: Analysis) -> Any:
+    """``_late_subject`` before this round: the keys first, every hit, the whole word count."""
+    if "components.subject" not in a.keys:
+        return None
+    first = ref_first_mention(a)
+    n = a.word_count // 3
+    if len(a.text[:first].split()) <= n:
+        return None
+    third = structure._word_start(a.text, n)
+    first_end = structure._first_sentence_end(a)
+    if first_end is None:
+        return None
+    limit = max(first_end, third)
+    if limit > third and first <= limit:
+        return None
+    if structure._names_someone(a.text[:limit], a.lower[:limit]):
+        return None
+    subjects = [h for h in a.hits_for("components.subject") if not a.in_quote(h.start)]
+    if not subjects:
+        return None
+    hit = subjects[0]
+    sentence_start = max((s for s, _ in a.sentences if s <= hit.start), default=0)
+    if len(a.text[sentence_start : hit.start].split()) > 3:
+        return None
+    return hit
+
+
+def ref_buried_subject(ctx: Context, meta: RuleMeta) -> list[Diagnostic]:
+    min_words = int(ctx.option(meta, "min_words", 20))
+    out = []
+    for a in ctx.texts(meta):
+        if a.word_count < min_words:
+            continue
+        emphasis = a.emphasis
+        if emphasis:
+            start, end = emphasis[0]
+            if start <= structure._word_start(a.text, a.word_count // 3):
+                continue
+            first_end = structure._first_sentence_end(a)
+            if first_end is None or start <= first_end:
+                continue
+            out.append(
+                ctx.report(
+                    meta,
+                    field=a.field,
+                    start=start,
+                    end=end,
+                    match=a.text[start:end],
+                    what="emphasized term",
+                )
+            )
+            continue
+        if "[" in a.text and structure._LABELS.search(a.text):
+            continue
+        subject = ref_late_subject(a)
+        if subject is not None:
+            out.append(
+                ctx.report(
+                    meta,
+                    field=a.field,
+                    start=subject.start,
+                    end=subject.end,
+                    match=a.text[subject.start : subject.end],
+                    what="subject",
+                )
+            )
+    return out
+
+
+@SETTINGS
+@given(
+    text=st.one_of(_PROSE, _MENTIONS),
+    mode=st.sampled_from(["text-to-video", "image-to-video"]),
+    min_words=st.sampled_from([None, -1, 0, 1, 6, 20]),
+)
+def test_buried_subject(text: str, mode: str, min_words: int | None) -> None:
+    meta = META["KP404"]
+    options = None if min_words is None else {"min_words": min_words}
+    got = structure.buried_subject(_with_options(_context(text, mode), "KP404", options), meta)
+    expected = ref_buried_subject(_with_options(_context(text, mode), "KP404", options), meta)
+    assert _dicts(got) == _dicts(expected)
+
+
+def test_buried_subject_on_the_corpus() -> None:
+    meta = META["KP404"]
+    for prompt in CORPUS_TEXTS:
+        for mode in ("text-to-video", "image-to-video"):
+            got = structure.buried_subject(_context(prompt, mode), meta)
+            assert _dicts(got) == _dicts(ref_buried_subject(_context(prompt, mode), meta))

@@ -140,8 +140,8 @@ def buried_subject(ctx: Context, meta: RuleMeta) -> list[Diagnostic]:
     min_words = _int_option(ctx, meta, "min_words", 20)
     out: list[Diagnostic] = []
     for a in ctx.texts(meta):
-        if a.word_count < min_words:
-            continue
+        if len(a.text) < 2 * min_words - 1 or a.word_count < min_words:
+            continue  # (too short to hold ``min_words`` words: no need to count them)
         emphasis = a.emphasis
         if emphasis:
             start, end = emphasis[0]
