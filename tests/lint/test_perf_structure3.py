@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from test_gates import _corpus_requests
 from test_perf_structure import LINTER, _context
-from test_perf_structure2 import _FR_ANY, _PROSE, ref_first_repeat
+from test_perf_structure2 import _FR_ANY, _PROSE, REF_PLACE, ref_first_repeat
 
 from kling_prompt.linter.checks import motion, structure
 from kling_prompt.linter.diagnostic import Diagnostic, Edit, Fix
@@ -402,3 +402,32 @@ def test_buried_subject_on_the_corpus() -> None:
         for mode in ("text-to-video", "image-to-video"):
             got = structure.buried_subject(_context(prompt, mode), meta)
             assert _dicts(got) == _dicts(ref_buried_subject(_context(prompt, mode), meta))
+
+
+# -- KP403: the place phrase found in the reversed text -----------------------------------------
+
+_PLACE_WORDS = st.sampled_from(
+    [
+        *_split("in at inside through across along near by under over on into onto from"),
+        *_split("a an the cafe forest pin cat within bin _in in_ é 2in IN THE A"),
+    ]
+)
+_PLACE_GLUE = st.sampled_from(
+    [" ", " ", " ", "  ", "\t", "\n", "\u3000", "\xa0", ", ", "-", "", "."]
+)
+_PLACES = st.lists(st.tuples(_PLACE_WORDS, _PLACE_GLUE), max_size=16).map(
+    lambda parts: "".join(w + g for w, g in parts)
+)
+
+
+@SETTINGS
+@given(text=st.one_of(_PLACES, _PROSE))
+def test_has_place(text: str) -> None:
+    lower = Analysis(text).lower
+    assert structure._has_place(lower) == (REF_PLACE.search(lower) is not None)
+
+
+def test_has_place_on_the_corpus() -> None:
+    for prompt in CORPUS_TEXTS:
+        lower = Analysis(prompt).lower
+        assert structure._has_place(lower) == (REF_PLACE.search(lower) is not None)
