@@ -204,15 +204,6 @@ def _first_sentence_end(a: Analysis) -> int | None:
     return sentences[0][1] if len(sentences) >= 2 else None
 
 
-def _first_mention(a: Analysis) -> int:
-    """Where the first reference token, subject word or pronoun starts (the text's length when
-    there is none)."""
-    references = a.references
-    first = references[0].start if references else len(a.text)
-    named = _first_named(a)
-    return first if named is None else min(first, named)
-
-
 def _first_named(a: Analysis) -> int | None:
     """Where the first subject word or pronoun starts, ``None`` when there is none.
 
