@@ -80,6 +80,19 @@ def test_repeated_phrase_on_short_texts_with_long_words() -> None:
             assert _dicts(structure.repeated_phrase(ctx, meta)) == _dicts(expected)
 
 
+def test_repeated_phrase_on_the_corpus() -> None:
+    meta = META["KP408"]
+    default = structure._FIRST_BYTES
+    try:
+        for batch in (default, 40):  # small batches: many of them on the long prompts
+            structure._FIRST_BYTES = batch
+            for prompt in CORPUS_TEXTS:
+                got = structure.repeated_phrase(_context(prompt), meta)
+                assert _dicts(got) == _dicts(ref_repeated_phrase(_context(prompt), meta))
+    finally:
+        structure._FIRST_BYTES = default
+
+
 # -- KP404: the first mention from the matched texts, without the hits ---------------------------
 
 
