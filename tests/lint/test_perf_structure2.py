@@ -301,6 +301,11 @@ def test_buried_subject_reports(text: str, mode: str) -> None:
     )
 
 
+REF_PLACE = re.compile(
+    r"\b(?:in|at|inside|through|across|along|near|by|under|over|on|into|onto|from)\s+(?:a|an|the)\s+"
+)
+
+
 def ref_missing_component(ctx: Context, meta: RuleMeta) -> list[Diagnostic]:
     min_words = int(ctx.option(meta, "min_words", 8))
     min_missing = int(ctx.option(meta, "min_missing", 1))
@@ -311,7 +316,7 @@ def ref_missing_component(ctx: Context, meta: RuleMeta) -> list[Diagnostic]:
         missing = []
         if not structure._has_subject(a):
             missing.append("subject")
-        if not ("components.scene" in a.keys or structure._PLACE.search(a.lower)):
+        if not ("components.scene" in a.keys or REF_PLACE.search(a.lower)):
             missing.append("scene setting")
         if not ref_has_motion(a):
             missing.append("motion")

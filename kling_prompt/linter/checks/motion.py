@@ -114,13 +114,28 @@ def _has_motion(a: Analysis) -> bool:
     if not keys.isdisjoint(CHOREOGRAPHY_CATEGORIES):
         return True
     # A participle decides most texts without a motion verb; the camera moves need hits.
+    return moving_words(a) or bool(camera_moves(a))
+
+
+def moving_words(a: Analysis) -> bool:
+    """The motion :func:`has_motion` finds without the lexicon: a participle or a labelled line
+    of dialogue (when true, so is ``has_motion``)."""
+    return a.memo("kp3.moving-words", _moving_words)
+
+
+def _moving_words(a: Analysis) -> bool:
     lower = a.lower
-    if "ing" in lower and not _NOT_PARTICIPLES.issuperset(_PARTICIPLE.findall(lower)):
+    if "ing" in lower and not _NOT_PARTICIPLES_REVERSED.issuperset(
+        _PARTICIPLE_REVERSED.findall(lower[::-1])
+    ):
         return True
-    return bool(camera_moves(a)) or any(q.label is not None for q in a.quotes)
+    return any(q.label is not None for q in a.quotes)
 
 
-_PARTICIPLE = lazy(r"\b[a-z]{2,}ing\b")
+# A participle: a word of two or more letters a-z and "ing" (r"\b[a-z]{2,}ing\b"), found in the
+# reversed text, where the pattern opens with the literal "gni" that the regex engine skips to in
+# C (the boundary before "ing" is checked behind it).
+_PARTICIPLE_REVERSED = lazy(r"gni(?<!\wgni)[a-z]{2,}\b")
 # -ing words that are nouns or adjectives, so they say nothing about motion.
 _NOT_PARTICIPLES = frozenset(
     [
@@ -197,6 +212,7 @@ _NOT_PARTICIPLES = frozenset(
         "thing",
     ]
 )
+_NOT_PARTICIPLES_REVERSED = frozenset(word[::-1] for word in _NOT_PARTICIPLES)
 
 
 def clause_start(a: Analysis, pos: int, reach: int = 80) -> int:
@@ -312,10 +328,16 @@ def choreography_in_motion_control(ctx: Context, meta: RuleMeta) -> Iterator[Dia
 def no_motion(ctx: Context, meta: RuleMeta) -> list[Diagnostic]:
     """No motion verb and no camera move anywhere in the text."""
     # A plain function, not a generator: it runs on almost every prompt and rarely reports.
-    # Most texts have a motion verb, which the lexicon keys tell without asking ``has_motion``.
+    # The words decide most texts (a participle) before the lexicon keys, which no other rule
+    # may need for the text.
     out: list[Diagnostic] = []
     for a in ctx.texts(meta):
-        if "motion-verbs" not in a.keys and a.text.strip() and not has_motion(a):
+        if (
+            a.text.strip()
+            and not moving_words(a)
+            and "motion-verbs" not in a.keys
+            and not has_motion(a)
+        ):
             out.append(ctx.report(meta, field=a.field, start=0, end=len(a.text)))
     return out
 

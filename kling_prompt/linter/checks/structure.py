@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import re
-from bisect import bisect_left, bisect_right
+from bisect import bisect_left
 from collections.abc import Iterable, Iterator, Sequence
 from collections.abc import Set as AbstractSet
-from itertools import accumulate, chain, compress, count, islice, repeat
-from operator import add, itemgetter, ne
+from itertools import compress, islice
+from operator import itemgetter, ne
 from typing import TypeVar
 
 from kling_prompt.linter.diagnostic import Diagnostic, Edit, Fix
@@ -35,7 +35,7 @@ def missing_component(ctx: Context, meta: RuleMeta) -> list[Diagnostic]:
         keys = a.keys
         missing = (
             not _has_subject(a),
-            not ("components.scene" in keys or _PLACE.search(a.lower)),
+            not ("components.scene" in keys or _has_place(a.lower)),
             not ("motion-verbs" in keys or has_motion(a)),
             not ("components.style" in keys or "tag-soup" in keys),
         )
@@ -113,10 +113,18 @@ def _names_someone(text: str, lower: str) -> bool:
     return _AGENT_NOUN_ANY_CASE.search(text) is not None
 
 
-# A place phrase the scene lexicon may not list ("in a cafe", "at the top of the stairs").
-_PLACE = lazy(
-    r"\b(?:in|at|inside|through|across|along|near|by|under|over|on|into|onto|from)\s+(?:a|an|the)\s+"
-)
+# A place phrase the scene lexicon may not list ("in a cafe", "at the top of the stairs"):
+# r"\b(?:in|at|...)\s+(?:a|an|the)\s+" somewhere in the text. It is looked for in the reversed
+# text, where it opens with a space before the article rather than with a word boundary: the
+# regex engine skips to spaces in C instead of trying every position (the same matches exist).
+_PREPOSITIONS: tuple[str, ...] = ("in", "at", "inside", "through", "across", "along", "near")
+_PREPOSITIONS += ("by", "under", "over", "on", "into", "onto", "from")
+_PLACE_REVERSED = lazy(r"\s(?:a|na|eht)\s+(?:" + "|".join(p[::-1] for p in _PREPOSITIONS) + r")\b")
+
+
+def _has_place(lower: str) -> bool:
+    """Whether the (lowercased) text has a place phrase."""
+    return _PLACE_REVERSED.search(lower[::-1]) is not None
 
 
 def _has_subject(a: Analysis) -> bool:
@@ -140,8 +148,8 @@ def buried_subject(ctx: Context, meta: RuleMeta) -> list[Diagnostic]:
     min_words = _int_option(ctx, meta, "min_words", 20)
     out: list[Diagnostic] = []
     for a in ctx.texts(meta):
-        if a.word_count < min_words:
-            continue
+        if len(a.text) < 2 * min_words - 1 or a.word_count < min_words:
+            continue  # (too short to hold ``min_words`` words: no need to count them)
         emphasis = a.emphasis
         if emphasis:
             start, end = emphasis[0]
@@ -196,29 +204,47 @@ def _first_sentence_end(a: Analysis) -> int | None:
     return sentences[0][1] if len(sentences) >= 2 else None
 
 
-def _first_mention(a: Analysis) -> int:
-    """Where the first reference token, subject word or pronoun starts (the text's length when
-    there is none): the hits are in text order, so the first that names someone is enough."""
-    references = a.references
-    first = references[0].start if references else len(a.text)
-    for hit in a.hits:
-        if hit.start >= first:
-            break
-        if "components.subject" in hit.keys or "components.pronoun" in hit.keys:
-            return hit.start
-    return first
+def _first_named(a: Analysis) -> int | None:
+    """Where the first subject word or pronoun starts, ``None`` when there is none.
+
+    The hits are the lexicon matches in text order, so the first match that names someone is
+    enough: it is found among the matched texts, without building a hit for every match (no
+    other rule needs them all), and its start follows from the lengths of the parts before it.
+    """
+    matcher = a.matcher
+    if matcher is None:
+        return None  # no hits
+    parts = a.parts
+    keys_of = matcher.keys_of_match
+    extra = a.matched[len(parts) // 3 :]  # punctuation-led matches, after the word-led ones
+    if extra and any(map(_names_someone_key, map(keys_of, extra))):
+        # Only the hits put them in text order.
+        return next((h.start for h in a.hits if _names_someone_key(h.keys)), None)
+    for i in range(2, len(parts), 3):
+        found = keys_of(parts[i])  # (``_names_someone_key`` inlined: this loop is the cost)
+        if "components.subject" in found or "components.pronoun" in found:
+            return sum(map(len, parts[:i])) - 1  # parts[0] has a space in front
+    return None
+
+
+def _names_someone_key(keys: tuple[str, ...]) -> bool:
+    """Whether a match with these keys is a subject word or a pronoun."""
+    return "components.subject" in keys or "components.pronoun" in keys
 
 
 def _late_subject(a: Analysis) -> Hit | None:
     """The first subject word, when nothing before the limit names anyone, it comes after the
     limit and it opens a sentence; ``None`` when the text has fewer than two sentences."""
-    if "components.subject" not in a.keys:
-        return None
+    named = _first_named(a)
+    if named is None:
+        return None  # no subject word (nor pronoun)
+    references = a.references
+    first = min(named, references[0].start) if references else named
     # Someone named at or before the start of word ``n``, the first third: no more than ``n``
-    # words start before the mention (the common answer, with a short text to split).
-    first = _first_mention(a)
+    # words start before the mention (the common answer, with a short text to split). Only
+    # then the lexicon keys, which no other rule may need for the text: a subject word?
     n = a.word_count // 3
-    if len(a.text[:first].split()) <= n:
+    if len(a.text[:first].split()) <= n or "components.subject" not in a.keys:
         return None
     third = _word_start(a.text, n)
     first_end = _first_sentence_end(a)
@@ -414,46 +440,63 @@ def emphasis_overuse(ctx: Context, meta: RuleMeta) -> Iterator[Diagnostic]:
 
 # Every alternative opens with its bracket (the tag's "at the start or after a comma" is checked
 # behind it), so the regex engine only stops at brackets.
-_WEIGHT = lazy(
-    r"\((?P<w1>[^()\n:]{1,60}):\s*-?\d+(?:\.\d+)?\)"
-    r"|\(\((?P<w2>[^()\n]{1,60})\)\)"
-    r"|\[\[(?P<w3>[^\[\]\n]{1,60})\]\]"
+_WEIGHT_ROUND = r"\((?P<w1>[^()\n:]{1,60}):\s*-?\d+(?:\.\d+)?\)|\(\((?P<w2>[^()\n]{1,60})\)\)"
+_WEIGHT_SQUARE = (
+    r"\[\[(?P<w3>[^\[\]\n]{1,60})\]\]"
     r"|\[(?:(?<=^\[)|(?<=[,;]\s\[)|(?<=[,;]\[))(?P<w4>[a-z][a-z \-]{0,30})\](?=\s*(?:[,;]|$))"
 )
+_WEIGHT = lazy(f"{_WEIGHT_ROUND}|{_WEIGHT_SQUARE}")
+# A text with one kind of bracket only (most of them) is read with that kind's alternatives: the
+# same matches, and a pattern that opens with one literal character, which the regex engine
+# skips to several times faster than to either of two.
+_WEIGHT_ROUND_ONLY = lazy(_WEIGHT_ROUND)
+_WEIGHT_SQUARE_ONLY = lazy(_WEIGHT_SQUARE)
 
 
 @check("KP407")
-def ignored_weight_syntax(ctx: Context, meta: RuleMeta) -> Iterator[Diagnostic]:
+def ignored_weight_syntax(ctx: Context, meta: RuleMeta) -> list[Diagnostic]:
     """Stable-Diffusion weights and quality tag soup, which Kling ignores."""
-    min_tags = int(ctx.option(meta, "min_quality_tags", 3))
+    # A plain function, not a generator: it rarely reports.
+    out: list[Diagnostic] = []
     for a in ctx.texts(meta):
         text = a.text
-        if "(" in text or "[" in text:
-            for m in _WEIGHT.finditer(text):
+        if "(" in text:
+            found = (_WEIGHT if "[" in text else _WEIGHT_ROUND_ONLY).finditer(text)
+        elif "[" in text:
+            found = _WEIGHT_SQUARE_ONLY.finditer(text)
+        else:
+            found = None
+        if found is not None:
+            for m in found:
                 if a.in_quote(m.start()):
                     continue
                 word = next(g for g in m.groups() if g is not None).strip()
                 fix = Fix(
                     f"Replace with {word!r}", [Edit(a.field, m.start(), m.end(), word)], safe=True
                 )
-                yield ctx.report(
-                    meta,
-                    field=a.field,
-                    start=m.start(),
-                    end=m.end(),
-                    fix=fix,
-                    match=m.group(),
-                    advice=f"write plain '{word}' (use ++{word}++ to emphasize it)",
+                out.append(
+                    ctx.report(
+                        meta,
+                        field=a.field,
+                        start=m.start(),
+                        end=m.end(),
+                        fix=fix,
+                        match=m.group(),
+                        advice=f"write plain '{word}' (use ++{word}++ to emphasize it)",
+                    )
                 )
+        if "tag-soup" not in a.keys:
+            continue  # no tags (as ``hits_for`` would find, without asking it)
         tags = [h for h in a.hits_for("tag-soup") if not a.in_quote(h.start)]
         if not tags:
             continue
         sd = [h for h in tags if "tag-soup.sd" in h.keys]
         quality = {h.phrase for h in tags}
         for hit in sd[:3]:
-            yield _tag(ctx, meta, a, hit, hit)
-        if not sd and len(quality) >= min_tags:
-            yield _tag(ctx, meta, a, tags[0], tags[-1])
+            out.append(_tag(ctx, meta, a, hit, hit))
+        if not sd and len(quality) >= _int_option(ctx, meta, "min_quality_tags", 3):
+            out.append(_tag(ctx, meta, a, tags[0], tags[-1]))
+    return out
 
 
 def _tag(ctx: Context, meta: RuleMeta, a: Analysis, first: Hit, last: Hit) -> Diagnostic:
@@ -506,15 +549,17 @@ def repeated_phrase(ctx: Context, meta: RuleMeta) -> list[Diagnostic]:
     """The same run of 4+ words (or the same sentence) twice, outside labels and quotes."""
     # A plain function, not a generator: it runs on every prompt and rarely reports.
     size = _int_option(ctx, meta, "min_words", 4)
+    shortest = 4 * size - 1  # the length of 2 * size one-letter words between single spaces
     out: list[Diagnostic] = []
     for a in ctx.texts(meta):
-        # A superset first (``_may_repeat``): the loose words repeat a run with two words that
-        # are not stop words. Its second half, the stop words, is checked only for a text where
-        # a run repeats within a block: most texts that get that far do.
-        if a.word_count < 2 * size:
-            continue
+        # A superset first: a run of the loose words repeats (``_may_repeat`` without its second
+        # half, the stop words, checked only for a text where a run repeats within a block: most
+        # texts that get that far do). The word count, which the reports also need, is taken
+        # only then: the superset rules out most texts, and short ones cheaply.
+        if len(a.text) < shortest:
+            continue  # fewer than 2 * size words
         words = _loose_words(a.lower)
-        if not _runs_repeat(words, size):
+        if not _runs_repeat(words, size) or a.word_count < 2 * size:
             continue
         content: bool | None = None
         # ``a.segments()`` scans for shot labels; two need two label words with a number.
@@ -628,37 +673,38 @@ def _first_repeat(a: Analysis, lo: int, hi: int, size: int) -> tuple[int, int] |
     translated = _translated(a, lo, hi)
     if translated is None:
         return _first_repeat_scanned(a, lo, hi, size)
-    # Each block's words and then a break, as a stream of tokens: indices of runs differ like
-    # those of pieces within a block, and by more than ``size`` across a break. Each break is
-    # the number of its block, so a run across a break never repeats. The stream is read in
-    # growing batches of whole blocks (a long text often repeats itself early), each in C.
-    first_of: dict[tuple[bytes | int, ...], int] = {}  # run -> index of its first occurrence
-    start = number = offset = 0  # the batch's first byte, first block, first token
+    # The words and a ``\x01`` token for each block break, as one stream split in C: a run with
+    # a break in it never counts, and indices of runs differ like those of pieces. The stream is
+    # read in growing batches of whole blocks (a long text often repeats itself early), each in
+    # C; a batch ends before a break, which the next batch's first index skips.
+    first_of: dict[tuple[bytes, ...], int] = {}  # run -> index of its first occurrence
+    start = offset = 0  # the batch's first byte and first token
     batch = _FIRST_BYTES
     while True:
         end = translated.find(_BREAK_BYTE, start + batch)
-        if end == -1:
+        last = end == -1
+        if last:
             end = len(translated)
-        blocks = translated[start:end].split(_BREAK_BYTE)
-        words = list(map(bytes.split, blocks))
-        tokens: list[bytes | int] = list(
-            chain.from_iterable(chain.from_iterable(zip(words, zip(count(number)), strict=False)))
-        )
+        tokens = translated[start:end].replace(_BREAK_BYTE, _SPACED_BREAK).split()
         runs = list(_runs(tokens, size))
         index = range(offset, offset + len(runs))
-        if end == len(translated) and not first_of and len(set(runs)) == len(runs):
-            return None  # no run occurs twice (the common answer)
         seen = dict(zip(reversed(runs), reversed(index), strict=True))
-        seen.update(first_of)
-        firsts = map(seen.__getitem__, runs)
-        for i, run in compress(zip(index, runs, strict=True), map(ne, index, firsts)):
-            # It counts with two words that are not stop words, when not overlapping the first.
-            if i - seen[run] >= size and size - sum(map(_STOP_BYTES.__contains__, run)) >= 2:
-                return _word_span(translated, start, words, i - offset, size, lo)
-        if end == len(translated):
+        if first_of or len(seen) < len(runs):  # else no run occurs twice (the common answer)
+            seen.update(first_of)
+            firsts = map(seen.__getitem__, runs)
+            for i, run in compress(zip(index, runs, strict=True), map(ne, index, firsts)):
+                # It counts within a block, with two words that are not stop words, when not
+                # overlapping the first.
+                if (
+                    i - seen[run] >= size
+                    and _BREAK_BYTE not in run
+                    and size - sum(map(_STOP_BYTES.__contains__, run)) >= 2
+                ):
+                    return _run_span(translated, start, tokens, i - offset, size, lo)
+        if last:
             return None
         first_of = seen
-        start, number, offset = end + 1, number + len(blocks), offset + len(tokens)
+        start, offset = end + 1, offset + len(tokens) + 1
         batch *= 2
 
 
@@ -671,6 +717,7 @@ def _first_repeat(a: Analysis, lo: int, hi: int, size: int) -> tuple[int, int] |
 # two word characters (only those are inside a word) is not translated.
 _BREAK = "\x01"
 _BREAK_BYTE = b"\x01"
+_SPACED_BREAK = b" \x01 "
 _BREAK_CHARACTERS = '"“”「」.!?;:\n()'
 _BLOCK_BYTES = bytes(
     b
@@ -721,18 +768,18 @@ def _translated(a: Analysis, lo: int, hi: int) -> bytes | None:
     return text.encode().translate(_BLOCK_BYTES)
 
 
-def _word_span(
-    translated: bytes, start: int, words: list[list[bytes]], token: int, size: int, lo: int
+def _run_span(
+    translated: bytes, start: int, tokens: list[bytes], token: int, size: int, lo: int
 ) -> tuple[int, int]:
-    """The character span of ``size`` words from token ``token`` of the batch that starts at
-    byte ``start`` of ``translated`` and holds the blocks of ``words``."""
-    ends = list(accumulate(map(add, map(len, words), repeat(1))))  # after each block's break
-    block = bisect_right(ends, token)
-    word = token - (ends[block - 1] if block else 0)
-    for _ in range(block):  # skip to the block
-        start = translated.index(_BREAK_BYTE, start) + 1
-    found = list(islice(_WORD_BYTES.finditer(translated, start), word, word + size))
-    first, last = found[0].start(), found[-1].end()
+    """The character span of the run of ``size`` words from token ``token`` of the batch that
+    starts at byte ``start`` of ``translated`` and holds ``tokens``."""
+    word = token - tokens[:token].count(_BREAK_BYTE)  # words before the run
+    # Where word ``word`` of the batch starts: what is left after splitting off that many words
+    # (the breaks read as spaces), then the run's words from there.
+    batch = translated[start:].replace(_BREAK_BYTE, b" ")
+    first = start + len(batch) - len(batch.split(None, word)[word])
+    found = list(islice(_WORD_BYTES.finditer(translated, first), size))
+    last = found[-1].end()
     if not translated.isascii():  # byte offsets to character offsets
         first, last = len(translated[:first].decode()), len(translated[:last].decode())
     return lo + first, lo + last
