@@ -10,3 +10,6 @@ class Scanner:
         """The text cut at the phrase matches, as the lexicon's ``Pattern.split`` cuts it."""
     @property
     def node_count(self) -> int: ...
+
+def runs_repeat(words: Sequence[object], size: int, /) -> bool:
+    """Whether some run of ``size`` consecutive words occurs twice (``size`` at least 1)."""

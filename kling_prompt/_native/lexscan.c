@@ -13,7 +13,10 @@
  * at such a boundary wins; matches do not overlap. Word characters and whitespace are Python's
  * (str.isalnum() or "_", str.isspace()), as in the regular expression.
  *
- * The pure-Python path (the regular expression) stays the reference: tests compare the two.
+ * runs_repeat(words, size) answers what KP408 asks of every prompt first: whether some run of
+ * ``size`` consecutive words occurs twice (``len(set(zip(*shifted))) < count`` in Python).
+ *
+ * The pure-Python paths stay the reference: tests compare the two.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -355,11 +358,105 @@ static PyTypeObject ScannerType = {
     .tp_getset = Scanner_getset,
 };
 
+/* Whether some run of ``size`` consecutive items of ``words`` occurs twice (items compared
+ * with ==, as a set of tuples compares them). */
+static PyObject *
+runs_repeat(PyObject *Py_UNUSED(module), PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 2) {
+        PyErr_SetString(PyExc_TypeError, "runs_repeat(words, size) takes two arguments");
+        return NULL;
+    }
+    Py_ssize_t size = PyLong_AsSsize_t(args[1]);
+    if (size == -1 && PyErr_Occurred()) {
+        return NULL;
+    }
+    if (size < 1) {
+        PyErr_SetString(PyExc_ValueError, "size must be at least 1");
+        return NULL;
+    }
+    PyObject *seq = PySequence_Fast(args[0], "words must be a sequence");
+    if (seq == NULL) {
+        return NULL;
+    }
+    Py_ssize_t n = PySequence_Fast_GET_SIZE(seq);
+    PyObject **items = PySequence_Fast_ITEMS(seq);
+    Py_ssize_t count = n - size + 1;
+    if (count < 2) {
+        Py_DECREF(seq);
+        Py_RETURN_FALSE;
+    }
+    Py_ssize_t slots = 8;
+    while (slots < 2 * count) {
+        slots *= 2;
+    }
+    Py_hash_t *hashes = PyMem_Malloc((size_t)n * sizeof(Py_hash_t));
+    Py_uhash_t *runs = PyMem_Malloc((size_t)count * sizeof(Py_uhash_t));
+    Py_ssize_t *table = PyMem_Calloc((size_t)slots, sizeof(Py_ssize_t));
+    PyObject *result = NULL;
+    int found = 0;
+    if (hashes == NULL || runs == NULL || table == NULL) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    for (Py_ssize_t i = 0; i < n; i++) {
+        hashes[i] = PyObject_Hash(items[i]);
+        if (hashes[i] == -1 && PyErr_Occurred()) {
+            goto done;
+        }
+    }
+    for (Py_ssize_t i = 0; i < count && !found; i++) {
+        Py_uhash_t h = 0x345678UL;
+        for (Py_ssize_t k = 0; k < size; k++) {
+            h = (h ^ (Py_uhash_t)hashes[i + k]) * 1000003UL;
+        }
+        runs[i] = h;
+        Py_ssize_t slot = (Py_ssize_t)(h & (Py_uhash_t)(slots - 1));
+        for (;;) {
+            Py_ssize_t other = table[slot];
+            if (other == 0) {
+                table[slot] = i + 1;
+                break;
+            }
+            other -= 1;
+            if (runs[other] == h) {
+                int equal = 1;
+                for (Py_ssize_t k = 0; k < size && equal; k++) {
+                    equal = PyObject_RichCompareBool(items[other + k], items[i + k], Py_EQ);
+                    if (equal < 0) {
+                        goto done;
+                    }
+                }
+                if (equal) {
+                    found = 1;
+                    break;
+                }
+            }
+            slot = (slot + 1) & (slots - 1);
+        }
+    }
+    result = PyBool_FromLong(found);
+done:
+    PyMem_Free(hashes);
+    PyMem_Free(runs);
+    PyMem_Free(table);
+    Py_DECREF(seq);
+    return result;
+}
+
+static PyMethodDef lexscan_functions[] = {
+    {"runs_repeat", (PyCFunction)(void (*)(void))runs_repeat, METH_FASTCALL,
+     "runs_repeat(words, size) -> bool: whether some run of size consecutive words occurs "
+     "twice."},
+    {NULL, NULL, 0, NULL},
+};
+
 static struct PyModuleDef lexscan_module = {
     PyModuleDef_HEAD_INIT,
     .m_name = "kling_prompt._lexscan",
     .m_doc = "The lexicon scan of kling_prompt.linter.lexicon, compiled.",
     .m_size = -1,
+    .m_methods = lexscan_functions,
 };
 
 PyMODINIT_FUNC

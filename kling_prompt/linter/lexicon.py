@@ -13,7 +13,6 @@ several braces expand to every combination. A space matches a space or a hyphen 
 from __future__ import annotations
 
 import itertools
-import os
 import re
 import sys
 from collections.abc import Callable, Iterable, Mapping
@@ -21,6 +20,7 @@ from itertools import accumulate
 from typing import Any
 
 from kling_prompt.linter.lazyre import lazy
+from kling_prompt.linter.native import scanner_type
 
 _BRACE = lazy(r"\{([^{}]*)\}")
 _SEPARATORS = lazy(r"[\s\-]+")
@@ -216,17 +216,14 @@ def native_scanner(keys: Iterable[str], native: bool | None = None) -> Any:
     """The compiled scanner over the word-led phrases of ``keys``, or ``None`` when it is not
     wanted (``native=False``, or ``KLING_PROMPT_PURE_PYTHON`` set), not built, or refuses a
     phrase. ``native=True`` raises instead of falling back."""
-    if native is False or (native is None and os.environ.get("KLING_PROMPT_PURE_PYTHON")):
+    if native is False:
         return None
-    try:
-        from kling_prompt._lexscan import Scanner
-    except ImportError:
-        if native:
-            raise
+    scanner = scanner_type(required=bool(native))
+    if scanner is None:
         return None
     phrases = [p for p in keys if p[:1].isalnum() or p[:1] == "_"]
     try:
-        return Scanner(phrases)
+        return scanner(phrases)
     except ValueError:
         if native:
             raise

@@ -130,3 +130,32 @@ def test_generated_lexicons_agree_with_their_regular_expression(phrases: list[st
     scanner = lexscan.Scanner(words)
     text = " " + " ".join(phrases) + " " + "-".join(reversed(phrases)) + " " + "".join(phrases)
     assert scanner.split(text) == pattern.split(text)
+
+
+def _runs_repeat_reference(words: list[object], size: int) -> bool:
+    runs = list(zip(*[words[i:] for i in range(size)], strict=False))
+    return len(set(runs)) < len(runs)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.one_of(st.integers(0, 4), st.sampled_from([b"a", b"b", b"the", "a", 1.0, -1])),
+        max_size=40,
+    ),
+    st.integers(1, 6),
+)
+def test_runs_repeat_is_a_set_of_runs(words: list[object], size: int) -> None:
+    assert lexscan.runs_repeat(words, size) == _runs_repeat_reference(words, size)
+
+
+def test_runs_repeat_examples_and_errors() -> None:
+    words = b"a red kite flies over the beach and a red kite flies".split()
+    assert lexscan.runs_repeat(words, 4)
+    assert not lexscan.runs_repeat(words, 5)
+    assert lexscan.runs_repeat([-1, -2, -1, -2], 2)  # hash(-1) == hash(-2) in CPython
+    assert not lexscan.runs_repeat([-1, -2, -2, -1], 2)
+    with pytest.raises(ValueError, match="at least 1"):
+        lexscan.runs_repeat(words, 0)
+    with pytest.raises(TypeError):
+        lexscan.runs_repeat([[1], [1]], 1)  # unhashable words

@@ -13,6 +13,7 @@ from typing import TypeVar
 from kling_prompt.linter.diagnostic import Diagnostic, Edit, Fix
 from kling_prompt.linter.lazyre import lazy
 from kling_prompt.linter.lexicon import Hit
+from kling_prompt.linter.native import runs_repeat
 from kling_prompt.linter.rules import Context, RuleMeta, check
 from kling_prompt.linter.text import Analysis
 
@@ -637,7 +638,14 @@ def _run_repeats_loosely(run: str, words: list[bytes], size: int) -> bool:
 def _runs_repeat(words: Sequence[T], size: int) -> bool:
     """Whether any run of ``size`` consecutive ``words`` occurs twice."""
     count = len(words) - size + 1
-    return count >= 2 and len(set(_runs(words, size))) < count
+    if count < 2:
+        return False
+    if _NATIVE_RUNS_REPEAT is not None and size >= 1:
+        return _NATIVE_RUNS_REPEAT(words, size)  # the same answer, without a tuple per run
+    return len(set(_runs(words, size))) < count
+
+
+_NATIVE_RUNS_REPEAT = runs_repeat()
 
 
 def _repeated_run_has_content(words: Sequence[T], stop: AbstractSet[T], size: int) -> bool:
