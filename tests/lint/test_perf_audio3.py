@@ -13,9 +13,13 @@ from typing import Any
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from test_perf_audio import CASE_TEXTS, CORPUS_TEXTS
+from test_gates import _case_requests, _corpus_requests
+from test_perf_audio import CASE_TEXTS, CORPUS_TEXTS, LINTER, MATCHER, META
 
+from kling_prompt.linter.checks import audio
+from kling_prompt.linter.rules import Context
 from kling_prompt.linter.text import Analysis
+from kling_prompt.request import Request
 
 SETTINGS = settings(max_examples=600, deadline=None, suppress_health_check=list(HealthCheck))
 
@@ -82,3 +86,106 @@ def test_quotes_are_the_reference_parse(text: str) -> None:
 def test_quotes_are_the_reference_parse_on_cases_and_corpus() -> None:
     for text in CASE_TEXTS + CORPUS_TEXTS:
         _check_quotes(text)
+
+
+# -- KP503-KP505: the shared pre-check ------------------------------------------------------------
+
+_DIALOGUE_PIECES = st.sampled_from(
+    [
+        "[Man, calm voice]", "[Woman]", "[Man]", "[ Man ]", "[man]", "[Anna]", "[Ben]",
+        "[Old man<<<voice_1>>>, gravelly]", "[<<<voice_2>>>]", "[Character A: Lead Detective]",
+        "[", "]", '"', '"', "“", "”", "「", "」", "Hello there", "Where were you", "Out",
+        " says", " says:", " asks", " replies", " he", " she", " they", " both", " together",
+        "Immediately,", " Then,", " then", " after a pause", "(Speaker switches)",
+        " a sign that reads", " caption", ". ", "! ", "? ", "\n", ": ", ", ", " ",
+    ]
+)  # fmt: skip
+_LABELS = st.sampled_from(["", "[Man, calm voice] ", "[Woman] ", "[Man] ", "[Anna] ", "[Ben] "])
+_LEADS = st.sampled_from(["", "says: ", "He says ", "she replies: ", ": ", "a sign that reads "])
+_WORDS = st.sampled_from(["Hi.", "Where were you?", "Out", "", "NO WAY"])
+_MARKS = st.sampled_from([('"', '"'), ("“", "”"), ("「", "」"), ('"', ""), ("[", "]")])
+_LINKS = st.sampled_from(["", " ", " Then, ", " Immediately, ", " He waits by the door. ", "\n"])
+
+
+@st.composite
+def _dialogue_line(draw: st.DrawFn) -> str:
+    opening, closing = draw(_MARKS)
+    return draw(_LINKS) + draw(_LABELS) + draw(_LEADS) + opening + draw(_WORDS) + closing
+
+
+_DIALOGUE = st.one_of(
+    st.lists(_dialogue_line(), max_size=6).map("".join),
+    st.lists(_DIALOGUE_PIECES, max_size=30).map("".join),
+)
+_ENDPOINTS = st.sampled_from(
+    [
+        "fal-ai/kling-video/v2.6/pro/text-to-video",
+        "fal-ai/kling-video/v3/pro/text-to-video",
+        "fal-ai/kling-video/o3/pro/reference-to-video",
+        "fal-ai/kling-video/v2.5-turbo/pro/text-to-video",
+    ]
+)
+
+
+def _speaker_rules_report(request: Request) -> list[dict[str, Any]]:
+    """KP503-KP505 called directly, whatever their gates say."""
+    info, mode, family = LINTER.resolve(request)
+    ctx = Context(
+        request, info=info, mode=mode, family=family, matcher=MATCHER, config=LINTER.config
+    )
+    ctx.options, ctx.severity = LINTER._options, LINTER.severity
+    out = []
+    for code, fn in (
+        ("KP503", audio.unlabeled_speaker),
+        ("KP504", audio.pronoun_speaker),
+        ("KP505", audio.missing_speaker_transition),
+    ):
+        out += [d.to_dict() for d in fn(ctx, META[code])]
+    return out
+
+
+def _check_speakers_gate(request: Request) -> None:
+    info, mode, family = LINTER.resolve(request)
+    ctx = Context(
+        request, info=info, mode=mode, family=family, matcher=MATCHER, config=LINTER.config
+    )
+    if not audio.several_speakers(ctx):
+        assert _speaker_rules_report(request) == []
+
+
+@SETTINGS
+@given(
+    prompt=_DIALOGUE,
+    shot=st.one_of(st.none(), _DIALOGUE),
+    endpoint=_ENDPOINTS,
+    audio_on=st.sampled_from([None, True, False]),
+)
+def test_speakers_gate_is_necessary(
+    prompt: str, shot: str | None, endpoint: str, audio_on: bool | None
+) -> None:
+    arguments: dict[str, Any] = {"prompt": prompt}
+    if audio_on is not None:
+        arguments["generate_audio"] = audio_on
+    if shot is not None:
+        arguments["multi_prompt"] = [{"prompt": shot, "duration": "5"}]
+        arguments["shot_type"] = "customize"
+    _check_speakers_gate(Request(endpoint, arguments))
+
+
+def test_speakers_gate_is_necessary_on_cases_and_corpus() -> None:
+    for _, request in _case_requests():
+        _check_speakers_gate(request)
+    for request in _corpus_requests():
+        _check_speakers_gate(request)
+
+
+def test_speakers_gate_opens() -> None:
+    """The gate is not always shut: two labelled speakers on a voiced request open it."""
+    prompt = '[Man] says: "Where were you?" [Woman] says: "Out."'
+    request = Request("fal-ai/kling-video/v2.6/pro/text-to-video", {"prompt": prompt})
+    info, mode, family = LINTER.resolve(request)
+    ctx = Context(
+        request, info=info, mode=mode, family=family, matcher=MATCHER, config=LINTER.config
+    )
+    assert audio.several_speakers(ctx)
+    assert _speaker_rules_report(request)  # KP505: no linking word

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import itertools
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from kling_prompt.linter.diagnostic import Diagnostic
 from kling_prompt.linter.lazyre import lazy
-from kling_prompt.linter.rules import Context, RuleMeta, check
+from kling_prompt.linter.rules import Context, RuleMeta, check, gate_check
 from kling_prompt.linter.text import Analysis, Quote
 
 if TYPE_CHECKING:
@@ -52,7 +52,7 @@ LANGUAGE_NAMES = {
 class Line:
     """A quoted line and how it is attributed."""
 
-    __slots__ = ("how", "lead_start", "pronoun", "quote", "speaker")
+    __slots__ = ("how", "lead_start", "pronoun", "quote", "speaker", "spoken")
 
     def __init__(
         self, quote: Quote, how: str, speaker: str | None, lead_start: int, pronoun: bool
@@ -62,10 +62,7 @@ class Line:
         self.speaker = speaker
         self.lead_start = lead_start
         self.pronoun = pronoun
-
-    @property
-    def spoken(self) -> bool:
-        return self.how in ("label", "verb", "colon")
+        self.spoken = how in ("label", "verb", "colon")
 
     def __repr__(self) -> str:
         return f"Line({self.quote.text!r}, how={self.how}, speaker={self.speaker!r})"
@@ -136,31 +133,37 @@ def _clause_end(text: str, start: int, end: int) -> int:
     return first
 
 
-def _parse_lines(a: Analysis) -> list[Line]:
-    return list(_iter_lines(a))
+def _parse_lines(a: Analysis) -> tuple[list[Line], list[Line]]:
+    """Every line of :func:`dialogue`, and the spoken ones among them."""
+    lines = _lines(a, False)
+    return lines, [line for line in lines if line.spoken]
 
 
-def _iter_lines(a: Analysis) -> Iterator[Line]:
-    """The lines of :func:`dialogue`, one by one: each needs only the quotes before it."""
+def _lines(a: Analysis, first_spoken: bool) -> list[Line]:
+    """The quoted lines of a text in order; with ``first_spoken``, only up to the first spoken
+    one (each line needs only the quotes before it)."""
     text = a.text
     floor = 0
     quotes = a.quotes
+    lines: list[Line] = []
     verbs: list[Span] | None = None  # the speech verbs, looked up for the first unlabelled line
     for i, q in enumerate(quotes):
         open_at = q.start - 1
         lead_start = _clause_cut(text, floor, open_at)
-        close_at = q.end + 1
-        label = q.label
         label_span = q.label_span
-        if label is not None and label_span is not None and label_span[1] > lead_start:
+        if label_span is not None and label_span[1] > lead_start and q.label is not None:
             # A labelled line is "label" whatever verbs or pronouns surround it.
-            yield Line(q, "label", speaker_name(label), lead_start, False)
+            line = Line(q, "label", speaker_name(q.label), lead_start, False)
         else:
             if verbs is None:
                 verbs = key_spans(a, "speech.say-verbs")
             next_open = quotes[i + 1].start - 1 if i + 1 < len(quotes) else len(text)
-            yield _unlabelled_line(a, q, verbs, lead_start, close_at, next_open)
-        floor = close_at
+            line = _unlabelled_line(a, q, verbs, lead_start, q.end + 1, next_open)
+        lines.append(line)
+        if first_spoken and line.spoken:
+            break
+        floor = q.end + 1
+    return lines
 
 
 def _unlabelled_line(
@@ -205,25 +208,20 @@ def _pronoun_before(pronouns: list[Span], verb_start: int, floor: int) -> bool:
 
 
 def dialogue(a: Analysis) -> list[Line]:
-    """Every quoted line of a text with its attribution (cached on the analysis)."""
+    """Every quoted line of a text with its attribution (cached and shared: do not modify)."""
     if not a.quote_spans:
-        return []
-    return a.memo("kp5.lines", _parse_lines)
+        return _NO_LINES
+    return a.memo("kp5.lines", _parse_lines)[0]
 
 
 def spoken_lines(a: Analysis) -> list[Line]:
     """The lines of :func:`dialogue` that are spoken (cached and shared: do not modify)."""
     if not a.quote_spans:
-        return []
-    return a.memo("kp5.spoken", _spoken_lines)
+        return _NO_LINES
+    return a.memo("kp5.lines", _parse_lines)[1]
 
 
-def _spoken_lines(a: Analysis) -> list[Line]:
-    return [line for line in dialogue(a) if line.spoken]
-
-
-def _is_spoken(line: Line) -> bool:
-    return line.spoken
+_NO_LINES: list[Line] = []  # shared by every text without quotes: read-only
 
 
 def line_language(a: Analysis, line: Line) -> str | None:
@@ -442,9 +440,9 @@ def _severity(ctx: Context, meta: RuleMeta, diag: Diagnostic, severity: str) -> 
 
 def _audio_evidence(a: Analysis) -> tuple[str, int, int] | None:
     # The first spoken line only, parsed up to it: no other KP5 rule runs on a silent request.
-    first = next(filter(_is_spoken, _iter_lines(a)), None) if a.quote_spans else None
-    if first is not None:
-        q = first.quote
+    lines = _lines(a, True) if a.quote_spans else _NO_LINES
+    if lines and lines[-1].spoken:
+        q = lines[-1].quote
         return "dialogue", q.start - 1, q.end + 1
     for ref in a.references:
         if ref.kind == "voice":
@@ -594,6 +592,14 @@ def _quote_labels(a: Analysis) -> frozenset[str]:
 
 
 _NO_LABELS: frozenset[str] = frozenset()
+
+
+@gate_check("kp5-speakers")
+def several_speakers(ctx: Context) -> bool:
+    """Whether the request makes sound and some text field has two distinct speaker labels on
+    its quotes: KP503-KP505 report nothing otherwise (their ``when: {check: ...}``). Every text
+    field is looked at, whatever the rules' scope: a superset of theirs."""
+    return audio_state(ctx) is None and any(len(quote_labels(a)) >= 2 for a in ctx.analyses)
 
 
 @check("KP503")
