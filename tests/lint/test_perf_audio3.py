@@ -8,6 +8,7 @@ the rule-file cases and the real-prompt corpus.
 
 from __future__ import annotations
 
+import itertools
 import re
 from typing import Any
 
@@ -189,3 +190,49 @@ def test_speakers_gate_opens() -> None:
     )
     assert audio.several_speakers(ctx)
     assert _speaker_rules_report(request)  # KP505: no linking word
+
+
+# -- KP505: the word count before the linker lookup -----------------------------------------------
+
+
+def ref_missing_speaker_transition(ctx: Context, meta: Any) -> list[tuple[Any, ...]]:
+    """KP505 as it was: the linker lookup first, then the word count of the gap."""
+    out: list[tuple[Any, ...]] = []
+    if audio.audio_state(ctx) is not None:
+        return out
+    for a in ctx.texts(meta):
+        lines = [line for line in audio.spoken_lines(a) if line.speaker is not None]
+        for prev, line in itertools.pairwise(lines):
+            if prev.speaker == line.speaker:
+                continue
+            gap_start, gap_end = prev.quote.end + 1, line.quote.start - 1
+            if any(gap_start <= h.start and h.end <= gap_end for h in a.hits_for("speech.linkers")):
+                continue
+            if len(a.text[gap_start : line.lead_start].split()) >= 3:
+                continue
+            label_span = line.quote.label_span
+            start = label_span[0] if label_span is not None else line.quote.start - 1
+            out.append((a.field, start, line.quote.end + 1, prev.speaker, line.speaker))
+    return out
+
+
+def _check_kp505(request: Request) -> None:
+    info, mode, family = LINTER.resolve(request)
+    ctx = Context(
+        request, info=info, mode=mode, family=family, matcher=MATCHER, config=LINTER.config
+    )
+    got = [(d.field, d.start, d.end) for d in audio.missing_speaker_transition(ctx, META["KP505"])]
+    assert got == [r[:3] for r in ref_missing_speaker_transition(ctx, META["KP505"])]
+
+
+@SETTINGS
+@given(prompt=_DIALOGUE, endpoint=_ENDPOINTS)
+def test_kp505_is_the_reference(prompt: str, endpoint: str) -> None:
+    _check_kp505(Request(endpoint, {"prompt": prompt}))
+
+
+def test_kp505_is_the_reference_on_cases_and_corpus() -> None:
+    for _, request in _case_requests():
+        _check_kp505(request)
+    for request in _corpus_requests():
+        _check_kp505(request)

@@ -108,8 +108,7 @@ def _new_cache(_: Analysis) -> dict[str, list[Span]]:
 
 def _hits_in(a: Analysis, key: str, start: int, end: int) -> bool:
     """Whether a hit of ``key`` lies within ``start:end``."""
-    spans = key_spans(a, key)
-    return bool(spans) and any(start <= s and e <= end for s, e, _ in spans)
+    return any(start <= s and e <= end for s, e, _ in key_spans(a, key))
 
 
 def _clause_cut(text: str, start: int, end: int) -> int:
@@ -172,25 +171,25 @@ def _unlabelled_line(
     """How a quoted line without a speaker label of its own is introduced."""
     text = a.text
     open_at = q.start - 1
-    pronoun = False
+    pronoun = by_verb = False
     if verbs:
         tail_end = _clause_end(text, close_at, min(next_open, close_at + 40))
-        lead_verbs = [v for v in verbs if lead_start <= v[0] and v[1] <= open_at]
-        tail_verbs = [v for v in verbs if close_at <= v[0] and v[1] <= tail_end]
-        if lead_verbs or tail_verbs:
+        # Where the speech verbs of the lead and of the tail start.
+        lead = [s for s, e, _ in verbs if lead_start <= s and e <= open_at]
+        tail = [s for s, e, _ in verbs if close_at <= s and e <= tail_end]
+        if lead or tail:
+            by_verb = True
             pronouns = key_spans(a, "speech.pronouns")
             pronoun = bool(pronouns) and (
-                any(_pronoun_before(pronouns, v[0], lead_start) for v in lead_verbs)
-                or any(_pronoun_before(pronouns, v[0], close_at) for v in tail_verbs)
+                any(_pronoun_before(pronouns, v, lead_start) for v in lead)
+                or any(_pronoun_before(pronouns, v, close_at) for v in tail)
             )
-    else:
-        lead_verbs = tail_verbs = verbs
     if "on-screen-text" in a.keys and (  # both keys are categories of that lexicon
         _hits_in(a, "on-screen-text.carriers", lead_start, open_at)
         or _hits_in(a, "on-screen-text.cues", lead_start, open_at)
     ):
         how = "text"
-    elif lead_verbs or tail_verbs:
+    elif by_verb:
         how = "verb"
     elif text[lead_start:open_at].rstrip().endswith(":"):
         how = "colon"
@@ -250,7 +249,8 @@ def english_or_none(text: str) -> bool:
     """
     stop = _STOP or _load_stop_words()
     lower = text.lower()
-    if not text.isascii():
+    # Most non-ASCII lines hold no other non-ASCII character than "’", which the bytes take.
+    if not text.isascii() and not text.replace("’", "").isascii():
         others = set(_NON_ASCII.findall(text))
         if not all("\u2000" <= c <= "\u206f" for c in others):
             return _english_or_none(text, lower, stop)
@@ -679,10 +679,11 @@ def missing_speaker_transition(ctx: Context, meta: RuleMeta) -> Iterable[Diagnos
             if prev.speaker == line.speaker:
                 continue
             gap_start, gap_end = prev.quote.end + 1, line.quote.start - 1
-            if _hits_in(a, "speech.linkers", gap_start, gap_end):
-                continue
+            # Independent excuses: the word count first, as it needs no lexicon hits.
             if len(a.text[gap_start : line.lead_start].split()) >= 3:
                 continue  # an action sentence between the lines works as a pause
+            if _hits_in(a, "speech.linkers", gap_start, gap_end):
+                continue
             label_span = line.quote.label_span
             start = label_span[0] if label_span is not None else line.quote.start - 1
             out.append(
@@ -807,14 +808,15 @@ _WORD_BYTES = bytes(
 def spoken_words(text: str) -> float:
     """Spoken length in English-word equivalents: two CJK characters count as one word."""
     if not text.isascii():
-        others = set(_NON_ASCII.findall(text))
-        others.discard("’")
-        if any(c.isalnum() or _CJK.match(c) for c in others):
-            cjk = len(_CJK.findall(text))
-            if cjk:
-                text = _CJK.sub(" ", text)
-            return len(_SPOKEN_WORD.findall(text)) + cjk / 2
-        text = text.replace("’", "'")  # the other non-ASCII characters only separate words
+        plain = text.replace("’", "'")  # the apostrophe as "'" (most lines hold no other)
+        if not plain.isascii():
+            others = set(_NON_ASCII.findall(plain))
+            if any(c.isalnum() or _CJK.match(c) for c in others):
+                cjk = len(_CJK.findall(text))
+                if cjk:
+                    text = _CJK.sub(" ", text)
+                return len(_SPOKEN_WORD.findall(text)) + cjk / 2
+        text = plain  # the other non-ASCII characters only separate words
     # Counted without a regex over the whole text: words are the runs of letters and digits, less
     # one for every apostrophe that joins two runs (a search that stops at apostrophes only).
     marked = text.encode("utf-8", "surrogatepass").translate(_WORD_BYTES)
