@@ -305,10 +305,15 @@ class Analysis:
                 if open_at == -1:
                     break
                 close_at = find(closing, open_at + 1)
-                if close_at == -1 or (opening == '"' and find("\n", open_at + 1, close_at) != -1):
+                if close_at == -1:
+                    # No closing mark further on: no later mark of this kind opens a quote.
+                    kinds = [kind for kind in kinds if kind[0] != opening]
+                    if not kinds:
+                        break
+                    pos = open_at + 1
+                    continue
+                if opening == '"' and find("\n", open_at + 1, close_at) != -1:
                     pos = open_at + 1  # not a quote: the search goes on after this mark
-                    if close_at == -1 and len(kinds) == 1:
-                        break  # no closing mark further on: no quote at all
                     continue
                 label: str | None = None
                 label_span: tuple[int, int] | None = None
