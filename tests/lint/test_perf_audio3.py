@@ -15,7 +15,15 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from test_gates import _case_requests, _corpus_requests
-from test_perf_audio import CASE_TEXTS, CORPUS_TEXTS, LINTER, MATCHER, META
+from test_perf_audio import (
+    CASE_TEXTS,
+    CORPUS_TEXTS,
+    LINTER,
+    MATCHER,
+    META,
+    ref_english_or_none,
+    ref_spoken_words,
+)
 
 from kling_prompt.linter.checks import audio
 from kling_prompt.linter.rules import Context
@@ -236,3 +244,24 @@ def test_kp505_is_the_reference_on_cases_and_corpus() -> None:
         _check_kp505(request)
     for request in _corpus_requests():
         _check_kp505(request)
+
+
+# -- lines whose only non-ASCII character is "’" ------------------------------------------------
+
+_APOSTROPHE_LINE = st.lists(
+    st.sampled_from(
+        [
+            "I’m", "don’t", "it’s", "c’est", "’s", "x’", "’", "'", "rock’n’roll", "I", "the",
+            "and", "you", "je", "le", "que", "y", "el", "ich", "nicht", "hello", "go", "42",
+            ",", ".", "!", "?", "-", "’’", "a’’b", "DON’T", "İt’s", "é", "—", "你",
+        ]
+    ),
+    max_size=14,
+).map(" ".join)  # fmt: skip
+
+
+@SETTINGS
+@given(text=_APOSTROPHE_LINE)
+def test_apostrophe_lines_are_the_reference(text: str) -> None:
+    assert audio.english_or_none(text) == ref_english_or_none(text)
+    assert audio.spoken_words(text) == ref_spoken_words(text)
