@@ -204,66 +204,6 @@ def test_speakers_gate_opens() -> None:
     assert _speaker_rules_report(request)  # KP505: no linking word
 
 
-# -- KP501: the silent-request pre-check ----------------------------------------------------------
-
-_ALL_ENDPOINTS = st.sampled_from(
-    [
-        "fal-ai/kling-video/v2.6/pro/text-to-video",
-        "fal-ai/kling-video/v2.6/pro/image-to-video",
-        "fal-ai/kling-video/v3/pro/text-to-video",
-        "fal-ai/kling-video/o3/pro/text-to-video",
-        "fal-ai/kling-video/o3/pro/reference-to-video",
-        "fal-ai/kling-video/o1/reference-to-video",
-        "fal-ai/kling-video/v2.5-turbo/pro/text-to-video",
-        "fal-ai/kling-video/v2.5-turbo/pro/image-to-video",
-        "fal-ai/kling-video/v1/tts",
-        "fal-ai/kling-video/video-to-audio",
-        "fal-ai/unknown/endpoint",
-    ]
-)
-
-
-def _check_silent_gate(request: Request) -> None:
-    info, mode, family = LINTER.resolve(request)
-    ctx = Context(
-        request, info=info, mode=mode, family=family, matcher=MATCHER, config=LINTER.config
-    )
-    ctx.options, ctx.severity = LINTER._options, LINTER.severity
-    if not audio.makes_no_sound(ctx):
-        assert list(audio.audio_not_enabled(ctx, META["KP501"])) == []
-
-
-@SETTINGS
-@given(
-    prompt=st.one_of(_DIALOGUE, st.sampled_from(["Rain sounds.", "<<<voice_1>>> hums", "A cat."])),
-    endpoint=_ALL_ENDPOINTS,
-    audio_on=st.sampled_from([None, True, False, "yes"]),
-)
-def test_silent_gate_is_necessary(prompt: str, endpoint: str, audio_on: Any) -> None:
-    arguments: dict[str, Any] = {"prompt": prompt}
-    if audio_on is not None:
-        arguments["generate_audio"] = audio_on
-    _check_silent_gate(Request(endpoint, arguments))
-
-
-def test_silent_gate_is_necessary_on_cases_and_corpus() -> None:
-    for _, request in _case_requests():
-        _check_silent_gate(request)
-    for request in _corpus_requests():
-        _check_silent_gate(request)
-
-
-def test_silent_gate_opens() -> None:
-    prompt = '[Chef, cheerful voice] says: "Dinner is ready!"'
-    arguments = {"prompt": prompt, "generate_audio": False}
-    request = Request("fal-ai/kling-video/v2.6/pro/text-to-video", arguments)
-    info, mode, family = LINTER.resolve(request)
-    ctx = Context(
-        request, info=info, mode=mode, family=family, matcher=MATCHER, config=LINTER.config
-    )
-    assert audio.makes_no_sound(ctx)
-
-
 # -- KP505: the word count before the linker lookup -----------------------------------------------
 
 

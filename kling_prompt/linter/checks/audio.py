@@ -478,13 +478,6 @@ _KP501_MESSAGES = {
 }
 
 
-@gate_check("kp5-silent")
-def makes_no_sound(ctx: Context) -> bool:
-    """Whether the request makes video without sound: KP501 reports nothing otherwise (its
-    ``when: {check: ...}``; most requests make sound, and the engine asks once per request)."""
-    return audio_state(ctx) is not None and bool(getattr(ctx.info, "video", True))
-
-
 @check("KP501")
 def audio_not_enabled(ctx: Context, meta: RuleMeta) -> Iterable[Diagnostic]:
     """Dialogue, singing or named sounds on a request that produces no audio."""
