@@ -1,13 +1,13 @@
 """Third round of fast paths in the audio rules (KP5xx) and the quote parse they share, each
 compared with the plain computation it replaced (kept here as the reference).
 
-The quote parse finds marks with ``str.find`` instead of the two regular expressions; KP501 and
-KP503-KP505 are gated by pre-checks (``kp5-silent``, ``kp5-speakers``) that must close only where
-the rules report nothing; KP505 counts a gap's words before looking up linkers; lines whose only
-non-ASCII character is "’" take the ASCII paths. The comparisons run on generated texts built to
-hit the corners of each (every quote mark, unclosed and nested quotes, newlines, labels that are
-too long, empty or unclosed; labelled and unlabelled dialogue on voiced and silent endpoints) and
-on the rule-file cases and the real-prompt corpus.
+The quote parse finds marks with ``str.find`` instead of the two regular expressions; KP503-KP505
+are gated by a pre-check (``kp5-speakers``) that must close only where they report nothing; KP505
+counts a gap's words before looking up linkers; lines whose only non-ASCII character is "’" take
+the ASCII paths. The comparisons run on generated texts built to hit the corners of each (every
+quote mark, unclosed and nested quotes, newlines, labels that are too long, empty or unclosed;
+labelled and unlabelled dialogue on voiced and silent endpoints) and on the rule-file cases and
+the real-prompt corpus.
 """
 
 from __future__ import annotations

@@ -3,9 +3,9 @@
 Dialogue follows the official Kling 2.6 form ``[Speaker, tone] says: "line"``. A quoted line is
 *spoken* when a speaker label sits in its clause, a speech verb introduces or follows it, or a
 colon opens it; a quote after "a sign that reads" is on-screen text and is left alone. The parse
-runs once per text (``Analysis.memo``) and only when the text has quotes. Two pre-checks gate
-rules for the engine, which asks each once per request: ``kp5-silent`` (KP501: the request makes
-no sound) and ``kp5-speakers`` (KP503-KP505: a voiced request with two distinct speaker labels).
+runs once per text (``Analysis.memo``) and only when the text has quotes. KP503-KP505 share a
+pre-check, ``kp5-speakers`` (a voiced request with two distinct speaker labels in some text), which
+the engine asks once per request.
 """
 
 from __future__ import annotations
