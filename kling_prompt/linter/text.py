@@ -31,6 +31,8 @@ _SENTENCE = lazy(r"[^.!?\n]+(?:[.!?]+|\n|$)")
 
 # Quoted speech: straight or curly double quotes. Single quotes are apostrophes too often.
 _QUOTE = lazy(r"\"([^\"\n]*)\"|“([^”]*)”|「([^」]*)」")
+# The quote marks of ``_QUOTE``: opening, closing (a straight quote closes before a newline).
+_QUOTE_MARKS = (('"', '"'), ("“", "”"), ("「", "」"))
 # A dialogue label such as ``[Old man, gravelly voice]`` or ``[Narrator]``.
 _LABEL = lazy(r"\[([^\[\]\n]{1,80})\]")
 
@@ -269,37 +271,82 @@ class Analysis:
         return value
 
     def _parse_quotes(self) -> list[Quote]:
+        """The quotes as ``_QUOTE.finditer`` finds them, each with the nearest ``_LABEL`` between
+        the previous quote and it; also stores :attr:`quote_spans`.
+
+        Found with ``str.find`` rather than the regular expressions, which test every character
+        against their first character set in Python's regex engine: an opening mark is the first
+        of the three marks from where the last quote ended, and it opens a quote when its closing
+        mark follows (for ``"``, before a newline); a label is the last ``[`` in the gap before
+        the quote where ``_LABEL`` matches and ends before the quote.
+        """
         text = self.text
-        if '"' not in text and "“" not in text and "「" not in text:
-            return []
-        labels = [(m.start(), m.end(), m.group(1)) for m in _LABEL.finditer(text)]
+        kinds = [mark for mark in _QUOTE_MARKS if mark[0] in text]
         quotes: list[Quote] = []
-        previous_end = 0
-        for m in _QUOTE.finditer(text):
-            group = 1 if m.group(1) is not None else (2 if m.group(2) is not None else 3)
-            start, end = m.span(group)
-            label: str | None = None
-            label_span: tuple[int, int] | None = None
-            # The nearest label between the previous quote and this one, not inside a sentence
-            # that ended before it (a label belongs to the line that follows it).
-            for l_start, l_end, l_text in reversed(labels):
-                if previous_end <= l_start and l_end <= m.start():
-                    label, label_span = l_text.strip(), (l_start, l_end)
+        spans: list[tuple[int, int]] = []
+        if kinds:
+            find = text.find
+            labelled = "[" in text
+            previous_end = 0  # where the previous quote's closing mark ends
+            pos = 0  # where the search for the next opening mark starts
+            while True:
+                # The first opening mark from ``pos`` (a "“" or "「" only when the text has one).
+                if len(kinds) == 1:
+                    opening, closing = kinds[0]
+                    open_at = find(opening, pos)
+                else:
+                    open_at = -1
+                    opening = closing = ""
+                    for o, c in kinds:
+                        at = find(o, pos, open_at if open_at != -1 else len(text))
+                        if at != -1:
+                            open_at, opening, closing = at, o, c
+                if open_at == -1:
                     break
-            quotes.append(Quote(start, end, m.group(group), label, label_span))
-            previous_end = m.end()
+                close_at = find(closing, open_at + 1)
+                if close_at == -1:
+                    # No closing mark further on: no later mark of this kind opens a quote.
+                    kinds = [kind for kind in kinds if kind[0] != opening]
+                    if not kinds:
+                        break
+                    pos = open_at + 1
+                    continue
+                if opening == '"' and find("\n", open_at + 1, close_at) != -1:
+                    pos = open_at + 1  # not a quote: the search goes on after this mark
+                    continue
+                label: str | None = None
+                label_span: tuple[int, int] | None = None
+                if labelled:
+                    # The nearest label that starts after the previous quote and ends before
+                    # this one (a label belongs to the line that follows it).
+                    at = text.rfind("[", previous_end, open_at)
+                    while at != -1:
+                        m = _LABEL.match(text, at, open_at)
+                        if m is not None:
+                            label, label_span = m.group(1).strip(), (at, m.end())
+                            break
+                        at = text.rfind("[", previous_end, at)
+                start = open_at + 1
+                quotes.append(Quote(start, close_at, text[start:close_at], label, label_span))
+                spans.append((open_at, close_at + 1))
+                previous_end = pos = close_at + 1
+        self._cache["qs"] = spans
         return quotes
 
     @property
     def quote_spans(self) -> list[tuple[int, int]]:
-        value = self._cache.get("qs")
-        if value is None:
-            value = self._cache["qs"] = [(q.start - 1, q.end + 1) for q in self.quotes]
+        """``(start, end)`` of every quote, quote marks included."""
+        value: list[tuple[int, int]] | None = self._cache.get("qs")
+        if value is None:  # not parsed yet: the parse stores the spans
+            self._cache["q"] = self._parse_quotes()
+            value = self._cache["qs"]
         return value
 
     def in_quote(self, pos: int) -> bool:
         """Whether ``pos`` lies inside quoted speech (quote marks included)."""
-        spans = self.quote_spans
+        spans = self._cache.get("qs")
+        if spans is None:
+            spans = self.quote_spans
         if not spans:
             return False
         starts = self._cache.get("qst")

@@ -419,8 +419,12 @@ def test_lines_one_by_one_are_the_parse() -> None:
     for text in CASE_TEXTS:
         a = _analysis(text)
         first = next((line for line in audio.dialogue(a) if line.spoken), None)
-        found = next(filter(audio._is_spoken, audio._iter_lines(_analysis(text))), None)
+        lines = audio._lines(_analysis(text), True)
+        found = lines[-1] if lines and lines[-1].spoken else None
         assert (first and first.quote.start) == (found and found.quote.start), text
+        assert [line.quote.start for line in lines] == [
+            line.quote.start for line in audio.dialogue(a)[: len(lines)]
+        ]
 
 
 def test_default_durations_are_the_catalog_ones() -> None:

@@ -3,19 +3,21 @@
 Dialogue follows the official Kling 2.6 form ``[Speaker, tone] says: "line"``. A quoted line is
 *spoken* when a speaker label sits in its clause, a speech verb introduces or follows it, or a
 colon opens it; a quote after "a sign that reads" is on-screen text and is left alone. The parse
-runs once per text (``Analysis.memo``) and only when the text has quotes.
+runs once per text (``Analysis.memo``) and only when the text has quotes. KP503-KP505 share a
+pre-check, ``kp5-speakers`` (a voiced request with two distinct speaker labels in some text), which
+the engine asks once per request.
 """
 
 from __future__ import annotations
 
 import itertools
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from kling_prompt.linter.diagnostic import Diagnostic
 from kling_prompt.linter.lazyre import lazy
-from kling_prompt.linter.rules import Context, RuleMeta, check
+from kling_prompt.linter.rules import Context, RuleMeta, check, gate_check
 from kling_prompt.linter.text import Analysis, Quote
 
 if TYPE_CHECKING:
@@ -52,7 +54,7 @@ LANGUAGE_NAMES = {
 class Line:
     """A quoted line and how it is attributed."""
 
-    __slots__ = ("how", "lead_start", "pronoun", "quote", "speaker")
+    __slots__ = ("how", "lead_start", "pronoun", "quote", "speaker", "spoken")
 
     def __init__(
         self, quote: Quote, how: str, speaker: str | None, lead_start: int, pronoun: bool
@@ -62,10 +64,7 @@ class Line:
         self.speaker = speaker
         self.lead_start = lead_start
         self.pronoun = pronoun
-
-    @property
-    def spoken(self) -> bool:
-        return self.how in ("label", "verb", "colon")
+        self.spoken = how in ("label", "verb", "colon")
 
     def __repr__(self) -> str:
         return f"Line({self.quote.text!r}, how={self.how}, speaker={self.speaker!r})"
@@ -111,8 +110,7 @@ def _new_cache(_: Analysis) -> dict[str, list[Span]]:
 
 def _hits_in(a: Analysis, key: str, start: int, end: int) -> bool:
     """Whether a hit of ``key`` lies within ``start:end``."""
-    spans = key_spans(a, key)
-    return bool(spans) and any(start <= s and e <= end for s, e, _ in spans)
+    return any(start <= s and e <= end for s, e, _ in key_spans(a, key))
 
 
 def _clause_cut(text: str, start: int, end: int) -> int:
@@ -136,31 +134,37 @@ def _clause_end(text: str, start: int, end: int) -> int:
     return first
 
 
-def _parse_lines(a: Analysis) -> list[Line]:
-    return list(_iter_lines(a))
+def _parse_lines(a: Analysis) -> tuple[list[Line], list[Line]]:
+    """Every line of :func:`dialogue`, and the spoken ones among them."""
+    lines = _lines(a, False)
+    return lines, [line for line in lines if line.spoken]
 
 
-def _iter_lines(a: Analysis) -> Iterator[Line]:
-    """The lines of :func:`dialogue`, one by one: each needs only the quotes before it."""
+def _lines(a: Analysis, first_spoken: bool) -> list[Line]:
+    """The quoted lines of a text in order; with ``first_spoken``, only up to the first spoken
+    one (each line needs only the quotes before it)."""
     text = a.text
     floor = 0
     quotes = a.quotes
+    lines: list[Line] = []
     verbs: list[Span] | None = None  # the speech verbs, looked up for the first unlabelled line
     for i, q in enumerate(quotes):
         open_at = q.start - 1
         lead_start = _clause_cut(text, floor, open_at)
-        close_at = q.end + 1
-        label = q.label
         label_span = q.label_span
-        if label is not None and label_span is not None and label_span[1] > lead_start:
+        if label_span is not None and label_span[1] > lead_start and q.label is not None:
             # A labelled line is "label" whatever verbs or pronouns surround it.
-            yield Line(q, "label", speaker_name(label), lead_start, False)
+            line = Line(q, "label", speaker_name(q.label), lead_start, False)
         else:
             if verbs is None:
                 verbs = key_spans(a, "speech.say-verbs")
             next_open = quotes[i + 1].start - 1 if i + 1 < len(quotes) else len(text)
-            yield _unlabelled_line(a, q, verbs, lead_start, close_at, next_open)
-        floor = close_at
+            line = _unlabelled_line(a, q, verbs, lead_start, q.end + 1, next_open)
+        lines.append(line)
+        if first_spoken and line.spoken:
+            break
+        floor = q.end + 1
+    return lines
 
 
 def _unlabelled_line(
@@ -169,25 +173,25 @@ def _unlabelled_line(
     """How a quoted line without a speaker label of its own is introduced."""
     text = a.text
     open_at = q.start - 1
-    pronoun = False
+    pronoun = by_verb = False
     if verbs:
         tail_end = _clause_end(text, close_at, min(next_open, close_at + 40))
-        lead_verbs = [v for v in verbs if lead_start <= v[0] and v[1] <= open_at]
-        tail_verbs = [v for v in verbs if close_at <= v[0] and v[1] <= tail_end]
-        if lead_verbs or tail_verbs:
+        # Where the speech verbs of the lead and of the tail start.
+        lead = [s for s, e, _ in verbs if lead_start <= s and e <= open_at]
+        tail = [s for s, e, _ in verbs if close_at <= s and e <= tail_end]
+        if lead or tail:
+            by_verb = True
             pronouns = key_spans(a, "speech.pronouns")
             pronoun = bool(pronouns) and (
-                any(_pronoun_before(pronouns, v[0], lead_start) for v in lead_verbs)
-                or any(_pronoun_before(pronouns, v[0], close_at) for v in tail_verbs)
+                any(_pronoun_before(pronouns, v, lead_start) for v in lead)
+                or any(_pronoun_before(pronouns, v, close_at) for v in tail)
             )
-    else:
-        lead_verbs = tail_verbs = verbs
     if "on-screen-text" in a.keys and (  # both keys are categories of that lexicon
         _hits_in(a, "on-screen-text.carriers", lead_start, open_at)
         or _hits_in(a, "on-screen-text.cues", lead_start, open_at)
     ):
         how = "text"
-    elif lead_verbs or tail_verbs:
+    elif by_verb:
         how = "verb"
     elif text[lead_start:open_at].rstrip().endswith(":"):
         how = "colon"
@@ -205,25 +209,20 @@ def _pronoun_before(pronouns: list[Span], verb_start: int, floor: int) -> bool:
 
 
 def dialogue(a: Analysis) -> list[Line]:
-    """Every quoted line of a text with its attribution (cached on the analysis)."""
+    """Every quoted line of a text with its attribution (cached and shared: do not modify)."""
     if not a.quote_spans:
-        return []
-    return a.memo("kp5.lines", _parse_lines)
+        return _NO_LINES
+    return a.memo("kp5.lines", _parse_lines)[0]
 
 
 def spoken_lines(a: Analysis) -> list[Line]:
     """The lines of :func:`dialogue` that are spoken (cached and shared: do not modify)."""
     if not a.quote_spans:
-        return []
-    return a.memo("kp5.spoken", _spoken_lines)
+        return _NO_LINES
+    return a.memo("kp5.lines", _parse_lines)[1]
 
 
-def _spoken_lines(a: Analysis) -> list[Line]:
-    return [line for line in dialogue(a) if line.spoken]
-
-
-def _is_spoken(line: Line) -> bool:
-    return line.spoken
+_NO_LINES: list[Line] = []  # shared by every text without quotes: read-only
 
 
 def line_language(a: Analysis, line: Line) -> str | None:
@@ -252,7 +251,8 @@ def english_or_none(text: str) -> bool:
     """
     stop = _STOP or _load_stop_words()
     lower = text.lower()
-    if not text.isascii():
+    # Most non-ASCII lines hold no other non-ASCII character than "’", which the bytes take.
+    if not text.isascii() and not text.replace("’", "").isascii():
         others = set(_NON_ASCII.findall(text))
         if not all("\u2000" <= c <= "\u206f" for c in others):
             return _english_or_none(text, lower, stop)
@@ -442,9 +442,9 @@ def _severity(ctx: Context, meta: RuleMeta, diag: Diagnostic, severity: str) -> 
 
 def _audio_evidence(a: Analysis) -> tuple[str, int, int] | None:
     # The first spoken line only, parsed up to it: no other KP5 rule runs on a silent request.
-    first = next(filter(_is_spoken, _iter_lines(a)), None) if a.quote_spans else None
-    if first is not None:
-        q = first.quote
+    lines = _lines(a, True) if a.quote_spans else _NO_LINES
+    if lines and lines[-1].spoken:
+        q = lines[-1].quote
         return "dialogue", q.start - 1, q.end + 1
     for ref in a.references:
         if ref.kind == "voice":
@@ -596,6 +596,14 @@ def _quote_labels(a: Analysis) -> frozenset[str]:
 _NO_LABELS: frozenset[str] = frozenset()
 
 
+@gate_check("kp5-speakers")
+def several_speakers(ctx: Context) -> bool:
+    """Whether the request makes sound and some text field has two distinct speaker labels on
+    its quotes: KP503-KP505 report nothing otherwise (their ``when: {check: ...}``). Every text
+    field is looked at, whatever the rules' scope: a superset of theirs."""
+    return audio_state(ctx) is None and any(len(quote_labels(a)) >= 2 for a in ctx.analyses)
+
+
 @check("KP503")
 def unlabeled_speaker(ctx: Context, meta: RuleMeta) -> Iterable[Diagnostic]:
     """With two or more speakers, a spoken line that has no ``[Speaker, tone]`` label."""
@@ -673,10 +681,11 @@ def missing_speaker_transition(ctx: Context, meta: RuleMeta) -> Iterable[Diagnos
             if prev.speaker == line.speaker:
                 continue
             gap_start, gap_end = prev.quote.end + 1, line.quote.start - 1
-            if _hits_in(a, "speech.linkers", gap_start, gap_end):
-                continue
+            # Independent excuses: the word count first, as it needs no lexicon hits.
             if len(a.text[gap_start : line.lead_start].split()) >= 3:
                 continue  # an action sentence between the lines works as a pause
+            if _hits_in(a, "speech.linkers", gap_start, gap_end):
+                continue
             label_span = line.quote.label_span
             start = label_span[0] if label_span is not None else line.quote.start - 1
             out.append(
@@ -801,14 +810,15 @@ _WORD_BYTES = bytes(
 def spoken_words(text: str) -> float:
     """Spoken length in English-word equivalents: two CJK characters count as one word."""
     if not text.isascii():
-        others = set(_NON_ASCII.findall(text))
-        others.discard("’")
-        if any(c.isalnum() or _CJK.match(c) for c in others):
-            cjk = len(_CJK.findall(text))
-            if cjk:
-                text = _CJK.sub(" ", text)
-            return len(_SPOKEN_WORD.findall(text)) + cjk / 2
-        text = text.replace("’", "'")  # the other non-ASCII characters only separate words
+        plain = text.replace("’", "'")  # the apostrophe as "'" (most lines hold no other)
+        if not plain.isascii():
+            others = set(_NON_ASCII.findall(plain))
+            if any(c.isalnum() or _CJK.match(c) for c in others):
+                cjk = len(_CJK.findall(text))
+                if cjk:
+                    text = _CJK.sub(" ", text)
+                return len(_SPOKEN_WORD.findall(text)) + cjk / 2
+        text = plain  # the other non-ASCII characters only separate words
     # Counted without a regex over the whole text: words are the runs of letters and digits, less
     # one for every apostrophe that joins two runs (a search that stops at apostrophes only).
     marked = text.encode("utf-8", "surrogatepass").translate(_WORD_BYTES)
