@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from bisect import bisect_right
 from collections.abc import Callable
-from itertools import accumulate, islice
+from itertools import accumulate
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from kling_prompt.linter.lazyre import lazy
@@ -157,8 +157,10 @@ class Analysis:
             return spans[n][0] if n < len(spans) else len(self.text)
         if n < 0:
             return self.word_spans[n][0]
-        m = next(islice(_WORD.finditer(self.text), n, None), None)
-        return m.start() if m is not None else len(self.text)
+        # Split in C: the rest after ``n`` splits starts at word ``n`` (``\S+`` runs are the
+        # words ``str.split`` gives).
+        rest = self.text.split(None, n)
+        return len(self.text) - len(rest[n]) if n < len(rest) else len(self.text)
 
     @property
     def tokens(self) -> list[tuple[str, int, int]]:
