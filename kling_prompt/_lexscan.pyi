@@ -13,3 +13,6 @@ class Scanner:
 
 def runs_repeat(words: Sequence[object], size: int, /) -> bool:
     """Whether some run of ``size`` consecutive words occurs twice (``size`` at least 1)."""
+
+def word_count(text: str, /) -> int:
+    """``len(text.split())``, without making the words."""

@@ -16,6 +16,8 @@
  * runs_repeat(words, size) answers what KP408 asks of every prompt first: whether some run of
  * ``size`` consecutive words occurs twice (``len(set(zip(*shifted))) < count`` in Python).
  *
+ * word_count(text) is len(text.split()) without making the words.
+ *
  * The pure-Python paths stay the reference: tests compare the two.
  */
 #define PY_SSIZE_T_CLEAN
@@ -444,7 +446,40 @@ done:
     return result;
 }
 
+/* len(text.split()), without making the words. */
+static PyObject *
+word_count(PyObject *Py_UNUSED(module), PyObject *text)
+{
+    if (!PyUnicode_Check(text)) {
+        PyErr_SetString(PyExc_TypeError, "word_count() needs a str");
+        return NULL;
+    }
+    Py_ssize_t n = PyUnicode_GET_LENGTH(text);
+    int kind = PyUnicode_KIND(text);
+    const void *data = PyUnicode_DATA(text);
+    Py_ssize_t words = 0;
+    int inside = 0;
+    if (kind == PyUnicode_1BYTE_KIND) {
+        const Py_UCS1 *chars = data;
+        for (Py_ssize_t i = 0; i < n; i++) {
+            int space = Py_UNICODE_ISSPACE(chars[i]);
+            words += !space && !inside;
+            inside = !space;
+        }
+    }
+    else {
+        for (Py_ssize_t i = 0; i < n; i++) {
+            int space = Py_UNICODE_ISSPACE(PyUnicode_READ(kind, data, i));
+            words += !space && !inside;
+            inside = !space;
+        }
+    }
+    return PyLong_FromSsize_t(words);
+}
+
 static PyMethodDef lexscan_functions[] = {
+    {"word_count", (PyCFunction)word_count, METH_O,
+     "word_count(text) -> int: len(text.split()), without making the words."},
     {"runs_repeat", (PyCFunction)(void (*)(void))runs_repeat, METH_FASTCALL,
      "runs_repeat(words, size) -> bool: whether some run of size consecutive words occurs "
      "twice."},

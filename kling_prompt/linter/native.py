@@ -43,3 +43,14 @@ def runs_repeat() -> Callable[[Sequence[object], int], bool] | None:
     except ImportError:
         return None
     return found
+
+
+def word_count() -> Callable[[str], int] | None:
+    """The compiled ``word_count(text)`` (``len(text.split())``), or ``None``."""
+    if not wanted():
+        return None
+    try:
+        from kling_prompt._lexscan import word_count as found
+    except ImportError:
+        return None
+    return found

@@ -16,6 +16,7 @@ from itertools import accumulate
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from kling_prompt.linter.lazyre import lazy
+from kling_prompt.linter.native import word_count as native_word_count
 
 if TYPE_CHECKING:
     from kling_prompt.linter.lexicon import Hit, Matcher
@@ -25,6 +26,7 @@ T = TypeVar("T")
 # Words as rules count them: whitespace-separated tokens (GUIDELINES: emphasis markers and
 # reference tokens count as one word each, which whitespace splitting gives for free).
 _WORD = lazy(r"\S+")
+_WORD_COUNT = native_word_count()  # len(text.split()) without making the words, when compiled
 # Word tokens for analysis: letters/digits with inner apostrophes, plus clause punctuation.
 _TOKEN = lazy(r"[^\W_]+(?:['’][^\W_]+)*|[.!?;:,]")
 _SENTENCE = lazy(r"[^.!?\n]+(?:[.!?]+|\n|$)")
@@ -139,7 +141,9 @@ class Analysis:
     def word_count(self) -> int:
         value = self._cache.get("wc")
         if value is None:
-            value = self._cache["wc"] = len(self.text.split())
+            value = self._cache["wc"] = (
+                _WORD_COUNT(self.text) if _WORD_COUNT is not None else len(self.text.split())
+            )
         return int(value)
 
     @property

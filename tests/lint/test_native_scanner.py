@@ -159,3 +159,19 @@ def test_runs_repeat_examples_and_errors() -> None:
         lexscan.runs_repeat(words, 0)
     with pytest.raises(TypeError):
         lexscan.runs_repeat([[1], [1]], 1)  # unhashable words
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.text(alphabet=st.sampled_from(list("ab é日 \t\n\r\x0b\x0c\x1c\x1f\x85\xa0\u2003\u3000-")))
+)
+def test_word_count_is_the_length_of_split(text: str) -> None:
+    assert lexscan.word_count(text) == len(text.split())
+    assert lexscan.word_count(text + "\U0001f600 x") == len((text + "\U0001f600 x").split())
+
+
+def test_analysis_counts_words_with_the_compiled_helper() -> None:
+    from kling_prompt.linter import text
+
+    assert text._WORD_COUNT is lexscan.word_count
+    assert text.Analysis(" a\u3000b\x1cc ").word_count == 3
