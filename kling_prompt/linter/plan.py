@@ -167,16 +167,17 @@ class Plan:
             for name in self.arg_names.intersection(ctx.arguments):
                 found |= arg_bits[name]
             mask &= found | self.free_arg
+        if self.key_bits and mask & (~self.free_key | self.unless_any):
+            opened, closed = self._key_masks(ctx)
+            mask &= (opened | self.free_key) & ~closed
         if self.text_bits and mask & ~self.free_text:
+            # After the keys: a substring whose rules the keys have closed is not looked for.
             found = 0
             lower = ctx.lower_text
             for t, bits in self.text_bits.items():
                 if bits & mask and t in lower:
                     found |= bits
             mask &= found | self.free_text
-        if self.key_bits and mask & (~self.free_key | self.unless_any):
-            opened, closed = self._key_masks(ctx)
-            mask &= (opened | self.free_key) & ~closed
         if self.check_bits and mask & ~self.free_check:
             # Last: a pre-check runs only when some rule it gates is still wanted.
             found = 0
