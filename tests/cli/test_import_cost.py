@@ -18,6 +18,7 @@ HEAVY = (
     "tomllib",
     "multiprocessing",
     "concurrent",
+    "shutil",  # with bz2 and lzma: argparse imports it for the terminal width unless told it
 )
 
 WRAPPER = f"""
@@ -66,3 +67,18 @@ def test_lint_one_file_imports_nothing_heavy(tmp_path: Path, name: str, text: st
     assert proc.returncode in (0, 1), proc.stderr
     line = next(x for x in proc.stderr.splitlines() if x.startswith("HEAVY="))
     assert line == "HEAVY=", f"linting {name} imported {line[6:]}"
+
+
+def test_help_width_follows_columns_then_the_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
+    import shutil
+
+    from kling_prompt import cli
+
+    monkeypatch.setenv("COLUMNS", "57")
+    assert cli._terminal_width() == 57 == shutil.get_terminal_size().columns
+    monkeypatch.setenv("COLUMNS", "0")
+    assert cli._terminal_width() == shutil.get_terminal_size().columns
+    monkeypatch.setenv("COLUMNS", "wide")
+    assert cli._terminal_width() == shutil.get_terminal_size().columns
+    monkeypatch.setenv("COLUMNS", "60")
+    assert cli._Formatter("kling-prompt")._width == 58  # argparse's own margin of 2
