@@ -15,7 +15,8 @@ from __future__ import annotations
 import itertools
 import re
 import sys
-from collections.abc import Callable, Iterable, Mapping
+from array import array
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from itertools import accumulate
 from typing import Any
 
@@ -96,7 +97,7 @@ def compile_lexicons(lexicons: Mapping[str, Mapping[str, Any]]) -> dict[str, Any
                     if replacement is not None:
                         replacements[phrase] = replacement
     # A phrase also carries the keys of the phrases it contains (whole words only).
-    merged: dict[str, list[str]] = {}
+    merged: dict[str, tuple[str, ...]] = {}
     for phrase, own in keys.items():
         words = phrase.split(" ")
         total = set(own)
@@ -108,7 +109,7 @@ def compile_lexicons(lexicons: Mapping[str, Mapping[str, Any]]) -> dict[str, Any
                     inner = keys.get(" ".join(words[i:j]))
                     if inner:
                         total |= inner
-        merged[phrase] = sorted(total)
+        merged[phrase] = tuple(sorted(total))
     # Phrases that start with a letter or digit are found after a word boundary, which lets the
     # regex engine skip straight to candidate first characters; the few that start with
     # punctuation (``<<<element_1>>>``) get a second pattern, run only when it can match.
@@ -128,6 +129,7 @@ def compile_lexicons(lexicons: Mapping[str, Mapping[str, Any]]) -> dict[str, Any
     extra = r"(?<![\w@+])" + trie_body(others) + r"(?![\w])" if others else None
     return {
         "keys": merged,
+        "words": words,
         "replacements": replacements,
         "pattern": pattern,
         "program": regex_program(pattern),
@@ -155,9 +157,12 @@ def regex_program(pattern: str) -> dict[str, Any] | None:
 
         parsed = _parser.parse(pattern, 0)
         code = _compiler._code(parsed, 0)
+        codes = array("I", [int(c) for c in code])
         return {
             "tag": _runtime_tag(),
-            "code": [int(c) for c in code],
+            # As bytes: a cache read takes them whole, where a list is read int by int (only
+            # the pure-Python matcher, which is rarely used, needs the program at all).
+            "code": codes.tobytes() if codes.itemsize == 4 else codes.tolist(),
             "flags": parsed.state.flags,
             "groups": parsed.state.groups,
         }
@@ -172,8 +177,13 @@ def load_regex(pattern: str, program: Mapping[str, Any] | None) -> re.Pattern[st
         try:
             import _sre
 
+            code = program["code"]
+            if isinstance(code, bytes):
+                words = array("I")
+                words.frombytes(code)
+                code = words.tolist()
             compiled: re.Pattern[str] = _sre.compile(
-                pattern, program["flags"], program["code"], groups - 1, {}, (None,) * groups
+                pattern, program["flags"], code, groups - 1, {}, (None,) * groups
             )
             return compiled
         except Exception:
@@ -212,16 +222,15 @@ def trie_body(phrases: Iterable[str]) -> str:
     return build(trie)
 
 
-def native_scanner(keys: Iterable[str], native: bool | None = None) -> Any:
-    """The compiled scanner over the word-led phrases of ``keys``, or ``None`` when it is not
-    wanted (``native=False``, or ``KLING_PROMPT_PURE_PYTHON`` set), not built, or refuses a
-    phrase. ``native=True`` raises instead of falling back."""
+def native_scanner(phrases: Sequence[str], native: bool | None = None) -> Any:
+    """The compiled scanner over word-led ``phrases``, or ``None`` when it is not wanted
+    (``native=False``, or ``KLING_PROMPT_PURE_PYTHON`` set), not built, or refuses a phrase.
+    ``native=True`` raises instead of falling back."""
     if native is False:
         return None
     scanner = scanner_type(required=bool(native))
     if scanner is None:
         return None
-    phrases = [p for p in keys if p[:1].isalnum() or p[:1] == "_"]
     try:
         return scanner(phrases)
     except ValueError:
@@ -272,9 +281,7 @@ class Matcher:
     def __init__(self, compiled: Mapping[str, Any], *, native: bool | None = None) -> None:
         """``native``: use the compiled scanner (``True``), the regular expression (``False``),
         or the scanner when it is built and ``KLING_PROMPT_PURE_PYTHON`` is not set (``None``)."""
-        self._keys: dict[str, tuple[str, ...]] = {
-            phrase: tuple(keys) for phrase, keys in compiled["keys"].items()
-        }
+        self._keys: dict[str, tuple[str, ...]] = dict(compiled["keys"])  # phrase -> its keys
         self._replacements: dict[str, str] = dict(compiled.get("replacements") or {})
         self._pattern_source: str = compiled["pattern"]
         self._program: Mapping[str, Any] | None = compiled.get("program")
@@ -282,7 +289,10 @@ class Matcher:
         self._extra_source: str | None = compiled.get("extra")
         self._extra_first: tuple[str, ...] = tuple(compiled.get("extra_first") or ())
         self._extra: re.Pattern[str] | None = None
-        self._scanner = native_scanner(self._keys, native)
+        words = compiled.get("words")
+        if words is None:
+            words = [p for p in self._keys if p[:1].isalnum() or p[:1] == "_"]
+        self._scanner = native_scanner(words, native)
         # Matched text -> its keys as a set, filled in on first sight: ``key_sets[raw]`` is a
         # dict lookup in C (``keys_of_match`` is a Python call), for unions over many matches.
         self.key_sets = _KeySets(self)

@@ -63,7 +63,7 @@ KINDS = {
 }
 # The conditions a ``when:`` gate may hold (see ``rules.Gate``).
 GATE_FIELDS = frozenset(("keys", "text", "arguments", "endpoint", "check", "unless", "any"))
-_FORMAT = 9
+_FORMAT = 10
 
 
 def cache_dir() -> str | None:

@@ -192,7 +192,7 @@ def test_lexicon_inflections_and_hyphens() -> None:
     assert expand("  ") == []  # a blank entry is no phrase
     assert expand("{,}") == []
     assert compile_lexicons({"x": {"categories": {"c": [" ", "red"]}}})["keys"] == {
-        "red": ["x", "x.c"]
+        "red": ("x", "x.c")
     }
     matcher = Matcher(
         compile_lexicons(
