@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import itertools
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from kling_prompt.linter.diagnostic import Diagnostic
@@ -604,19 +604,43 @@ def several_speakers(ctx: Context) -> bool:
     return audio_state(ctx) is None and any(len(quote_labels(a)) >= 2 for a in ctx.analyses)
 
 
-@check("KP503")
-def unlabeled_speaker(ctx: Context, meta: RuleMeta) -> Iterable[Diagnostic]:
-    """With two or more speakers, a spoken line that has no ``[Speaker, tone]`` label."""
+def _speaker_texts(
+    ctx: Context, meta: RuleMeta, *, spoken_only: bool
+) -> Iterator[tuple[Analysis, list[Line], list[str]]]:
+    """The texts of a voiced request with two or more speakers: each text, its dialogue lines
+    (without plain quoted text when ``spoken_only``) and the speakers of those lines."""
     if audio_state(ctx) is not None:
-        return ()
-    out: list[Diagnostic] = []
+        return
     for a in ctx.texts(meta):
         if len(quote_labels(a)) < 2:
             continue
-        lines = [line for line in dialogue(a) if line.how != "text"]
+        lines = dialogue(a)
+        if spoken_only:
+            lines = [line for line in lines if line.how != "text"]
         speakers = _speakers(lines)
-        if len(speakers) < 2:
-            continue
+        if len(speakers) >= 2:
+            yield a, lines, speakers
+
+
+def _line_report(
+    ctx: Context, meta: RuleMeta, a: Analysis, line: Line, speakers: list[str]
+) -> Diagnostic:
+    """A diagnostic on a quoted line, quotes included, naming the first speakers."""
+    q = line.quote
+    return ctx.report(
+        meta,
+        field=a.field,
+        start=q.start - 1,
+        end=q.end + 1,
+        speakers=", ".join(f"[{s}]" for s in speakers[:3]),
+    )
+
+
+@check("KP503")
+def unlabeled_speaker(ctx: Context, meta: RuleMeta) -> Iterable[Diagnostic]:
+    """With two or more speakers, a spoken line that has no ``[Speaker, tone]`` label."""
+    out: list[Diagnostic] = []
+    for a, lines, speakers in _speaker_texts(ctx, meta, spoken_only=True):
         for line in lines:
             if line.how == "label" or line.pronoun or _is_group(a, line):
                 continue
@@ -625,46 +649,19 @@ def unlabeled_speaker(ctx: Context, meta: RuleMeta) -> Iterable[Diagnostic]:
                 or len(line.quote.text.split()) < 2
             ):
                 continue
-            q = line.quote
-            out.append(
-                ctx.report(
-                    meta,
-                    field=a.field,
-                    start=q.start - 1,
-                    end=q.end + 1,
-                    speakers=", ".join(f"[{s}]" for s in speakers[:3]),
-                )
-            )
+            out.append(_line_report(ctx, meta, a, line, speakers))
     return out
 
 
 @check("KP504")
 def pronoun_speaker(ctx: Context, meta: RuleMeta) -> Iterable[Diagnostic]:
     """A line attributed with "he/she/they says" while several speakers exist."""
-    if audio_state(ctx) is not None:
-        return ()
-    out: list[Diagnostic] = []
-    for a in ctx.texts(meta):
-        if len(quote_labels(a)) < 2:
-            continue
-        lines = dialogue(a)
-        speakers = _speakers(lines)
-        if len(speakers) < 2:
-            continue
-        for line in lines:
-            if not line.pronoun:
-                continue
-            q = line.quote
-            out.append(
-                ctx.report(
-                    meta,
-                    field=a.field,
-                    start=q.start - 1,
-                    end=q.end + 1,
-                    speakers=", ".join(f"[{s}]" for s in speakers[:3]),
-                )
-            )
-    return out
+    return [
+        _line_report(ctx, meta, a, line, speakers)
+        for a, lines, speakers in _speaker_texts(ctx, meta, spoken_only=False)
+        for line in lines
+        if line.pronoun
+    ]
 
 
 @check("KP505")
