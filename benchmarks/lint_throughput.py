@@ -6,6 +6,9 @@ Prints prompts per second for the shared tokenizer alone, for the default run of
 ``kling-prompt lint`` (info hidden, so rules that can only report info are not run) and for every
 rule including info, with their ratios to the tokenizer; ``--per-rule`` adds where the time goes (text analysis, then each rule). Targets: at least 20,000 prompts/s on one core, and at least a fifth of the
 tokenize-only rate. One process, one core; the first pass warms caches and is not timed.
+
+The lint-engine families alone: ``--select KP0,KP1,KP2,KP4,KP6``. The figures include the compiled
+helpers when the install built them; ``KLING_PROMPT_PURE_PYTHON=1`` measures the pure-Python path.
 """
 
 from __future__ import annotations
