@@ -7,15 +7,13 @@ speed is compared with its previous definition, kept below as the reference.
 
 from __future__ import annotations
 
-import json
 import re
-import sys
-from collections.abc import Iterable, Iterator
-from pathlib import Path
+from collections.abc import Iterable
 from typing import Any
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from test_perf_language2 import _corpus, _prompts, _texts
 
 from kling_prompt.catalog import data as catalog
 from kling_prompt.linter import Config, Linter
@@ -31,8 +29,6 @@ LINTER = Linter()
 META = {rule.meta.code: rule.meta for rule in LINTER.rules}
 CHECKS = {rule.meta.code: rule.fn for rule in LINTER.rules if rule.fn is not None}
 SETTINGS = settings(max_examples=300, deadline=None, suppress_health_check=list(HealthCheck))
-ROOT = Path(__file__).resolve().parents[2]
-CORPUS = ROOT.parent / "shared" / "corpus" / "real_prompts.jsonl"
 ENDPOINT = "fal-ai/kling-video/v3/pro/text-to-video"
 
 # The rules whose gates this round tightened.
@@ -65,25 +61,6 @@ def _request(
     if shots:
         args["multi_prompt"] = [{"prompt": s, "duration": "5"} for s in shots]
     return Request(endpoint, args)
-
-
-_GLUE = st.sampled_from(
-    [
-        *[" ", " ", " ", "  ", ", ", ". ", "; ", ": ", "\n", " - ", "-", "\t", "\xa0", " “", "” "],
-        *[' "', '" ', " (", ") ", "—", "_", "'", "’", "! ", "? "],
-    ]
-)
-
-
-def _texts(words: list[str], size: int = 40) -> st.SearchStrategy[str]:
-    return st.lists(st.tuples(st.sampled_from(words), _GLUE), max_size=size).map(
-        lambda parts: "".join(w + g for w, g in parts)
-    )
-
-
-def _prompts(words: list[str]) -> st.SearchStrategy[tuple[str, list[str] | None]]:
-    text = st.one_of(_texts(words), st.text(max_size=40))
-    return st.tuples(text, st.one_of(st.none(), st.lists(text, min_size=1, max_size=3)))
 
 
 # -- gates ---------------------------------------------------------------------------------------
@@ -184,28 +161,6 @@ def test_move_gate_holds_every_move() -> None:
 
 
 # -- the real corpus -----------------------------------------------------------------------------
-
-
-def _corpus() -> Iterator[Request]:
-    if not CORPUS.exists():
-        return
-    sys.path.insert(0, str(ROOT / "benchmarks"))
-    try:
-        from corpus import request_for  # type: ignore[import-not-found]
-    finally:
-        sys.path.remove(str(ROOT / "benchmarks"))
-    with open(CORPUS, encoding="utf-8") as fh:
-        for line in fh:
-            if line.strip():
-                record = json.loads(line)
-                yield request_for(record)
-                prompt = record["prompt"]
-                yield _request(
-                    prompt, negative_prompt=record.get("negative_prompt") or "blur, text"
-                )
-                parts = [p for p in prompt.split(". ") if p.strip()][:4]
-                if len(parts) > 1:
-                    yield _request("", parts)
 
 
 def test_corpus_gates_hide_no_diagnostic() -> None:
