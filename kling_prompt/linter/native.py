@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING
+from types import ModuleType
+from typing import TYPE_CHECKING, cast
 
 if TYPE_CHECKING:
     from kling_prompt._lexscan import Scanner
@@ -20,37 +21,37 @@ def wanted() -> bool:
     return not os.environ.get("KLING_PROMPT_PURE_PYTHON")
 
 
-def scanner_type(*, required: bool = False) -> type[Scanner] | None:
-    """The compiled lexicon scanner, or ``None`` when it is not built or not wanted;
-    ``required`` raises ImportError instead when it is not built."""
+def _module(required: bool = False) -> ModuleType | None:
+    """The compiled module, or ``None`` when it is not wanted or not built; ``required`` raises
+    ImportError instead when it is not built, wanted or not."""
     if not (required or wanted()):
         return None
     try:
-        from kling_prompt._lexscan import Scanner
+        from kling_prompt import _lexscan
     except ImportError:
         if required:
             raise
         return None
-    return Scanner
+    return _lexscan
+
+
+def scanner_type(*, required: bool = False) -> type[Scanner] | None:
+    """The compiled lexicon scanner (see :func:`_module` for ``None`` and ``required``)."""
+    module = _module(required)
+    return None if module is None else cast("type[Scanner]", module.Scanner)
 
 
 def runs_repeat() -> Callable[[Sequence[object], int], bool] | None:
     """The compiled ``runs_repeat(words, size)``, or ``None``."""
-    if not wanted():
-        return None
-    try:
-        from kling_prompt._lexscan import runs_repeat as found
-    except ImportError:
-        return None
-    return found
+    module = _module()
+    return (
+        None
+        if module is None
+        else cast(Callable[[Sequence[object], int], bool], module.runs_repeat)
+    )
 
 
 def word_count() -> Callable[[str], int] | None:
     """The compiled ``word_count(text)`` (``len(text.split())``), or ``None``."""
-    if not wanted():
-        return None
-    try:
-        from kling_prompt._lexscan import word_count as found
-    except ImportError:
-        return None
-    return found
+    module = _module()
+    return None if module is None else cast(Callable[[str], int], module.word_count)
