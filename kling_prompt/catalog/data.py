@@ -535,6 +535,29 @@ def endpoint_ids() -> list[str]:
     return _catalog().ids()
 
 
+def text_limits() -> set[int]:
+    """Every character limit a catalog endpoint puts on its ``prompt`` or ``negative_prompt``:
+    the field's ``maxLength``, else the capability (``prompt_max_chars``,
+    ``negative_prompt_max_chars``), for the endpoints that have the field. Read from the data
+    file's records without building an :class:`EndpointInfo` for each."""
+    found: set[int] = set()
+    for raw in _catalog()._raw.values():
+        caps = raw["capabilities"]
+        for name, capability in (
+            ("prompt", "prompt_max_chars"),
+            ("negative_prompt", "negative_prompt_max_chars"),
+        ):
+            field = raw["fields"].get(name)
+            if field is None:
+                continue
+            limit = field.get("max_length")
+            if limit is None:
+                limit = caps[capability]
+            if limit is not None:
+                found.add(int(limit))
+    return found
+
+
 def shared_type(name: str) -> TypeInfo:
     """A shared nested input type (``KlingV3ComboElementInput``, ``CameraControl``, ...)."""
     types = _catalog().types

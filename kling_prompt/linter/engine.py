@@ -128,7 +128,14 @@ class Linter:
         found = self._plans.get(id(rules))
         if found is not None and found[0] is rules:
             return found[1]
-        plan = Plan(rules, gates=self.gates, matcher=self.matcher)
+        plan = Plan(
+            rules,
+            gates=self.gates,
+            matcher=self.matcher,
+            options=self._options,
+            mode=mode,
+            family=family,
+        )
         self._plans[id(rules)] = (rules, plan)
         return plan
 

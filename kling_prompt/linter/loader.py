@@ -62,8 +62,10 @@ KINDS = {
     "pattern",
 }
 # The conditions a ``when:`` gate may hold (see ``rules.Gate``).
-GATE_FIELDS = frozenset(("keys", "text", "arguments", "endpoint", "check", "unless", "any"))
-_FORMAT = 10
+GATE_FIELDS = frozenset(
+    ("keys", "text", "arguments", "endpoint", "check", "unless", "options", "longer", "any")
+)
+_FORMAT = 11
 
 
 def cache_dir() -> str | None:
@@ -256,10 +258,15 @@ def _validate_gate(when: Any, path: Path, where: str) -> None:
             f"{path}: unknown condition(s) {sorted(unknown)} in {where}; "
             f"allowed: {sorted(GATE_FIELDS)}"
         )
-    for key in ("keys", "text", "arguments", "check", "unless", "any"):
+    for key in ("keys", "text", "arguments", "check", "unless", "options", "any"):
         value = when.get(key)
         if value is not None and not isinstance(value, list):
             raise ConfigError(f"{path}: {where}.{key} must be a list, not {value!r}")
+    longer = when.get("longer")
+    if longer is not None and not isinstance(longer, str):
+        raise ConfigError(
+            f"{path}: {where}.longer must be the name of a length bound, not {longer!r}"
+        )
     for i, alternative in enumerate(when.get("any") or ()):
         _validate_gate(alternative, path, f"{where}.any[{i}]")
 

@@ -16,7 +16,7 @@ condition per kind fall back to calling :meth:`Gate.open`.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from functools import reduce
 from operator import or_
 from typing import TYPE_CHECKING, Any
@@ -25,17 +25,33 @@ if TYPE_CHECKING:
     from kling_prompt.linter.lexicon import Matcher
     from kling_prompt.linter.rules import Context, Gate, Rule, RuleMeta
 
-# A clause: (keys, text, arguments, endpoint, checks, unless); empty means no condition of
-# that kind.
+# A clause: (keys, text, arguments, endpoint, checks, unless, options, longer); empty means no
+# condition of that kind.
 _Clause = tuple[
-    frozenset[str], tuple[str, ...], tuple[str, ...], bool, tuple[str, ...], frozenset[str]
+    frozenset[str],
+    tuple[str, ...],
+    tuple[str, ...],
+    bool,
+    tuple[str, ...],
+    frozenset[str],
+    tuple[str, ...],
+    "str | None",
 ]
-_OPEN: _Clause = (frozenset(), (), (), False, (), frozenset())
+_OPEN: _Clause = (frozenset(), (), (), False, (), frozenset(), (), None)
 
 
 def _clauses(gate: Gate) -> list[_Clause] | None:
     """The gate as an OR of conjunctions with at most one any-of set per kind, or ``None``."""
-    base: _Clause = (gate.keys, gate.text, gate.arguments, gate.endpoint, gate.checks, gate.unless)
+    base: _Clause = (
+        gate.keys,
+        gate.text,
+        gate.arguments,
+        gate.endpoint,
+        gate.checks,
+        gate.unless,
+        gate.options,
+        gate.longer,
+    )
     if not gate.alternatives:
         return [base]
     out: list[_Clause] = []
@@ -53,9 +69,18 @@ def _clauses(gate: Gate) -> list[_Clause] | None:
 
 def _merge(a: _Clause, b: _Clause) -> _Clause | None:
     """Both clauses at once, when no kind carries a condition in both."""
-    if any(a[i] and b[i] for i in (0, 1, 2, 4, 5)):
+    if any(a[i] and b[i] for i in (0, 1, 2, 4, 5, 6)) or (a[7] is not None and b[7] is not None):
         return None
-    return (a[0] or b[0], a[1] or b[1], a[2] or b[2], a[3] or b[3], a[4] or b[4], a[5] or b[5])
+    return (
+        a[0] or b[0],
+        a[1] or b[1],
+        a[2] or b[2],
+        a[3] or b[3],
+        a[4] or b[4],
+        a[5] or b[5],
+        a[6] or b[6],
+        a[7] if a[7] is not None else b[7],
+    )
 
 
 class Plan:
@@ -74,17 +99,33 @@ class Plan:
         "free_check",
         "free_ep",
         "free_key",
+        "free_length",
         "free_text",
         "key_bits",
+        "length_bits",
+        "multi",
         "owner",
         "text_bits",
         "unless_any",
     )
 
     def __init__(
-        self, rules: Sequence[Rule], *, gates: bool = True, matcher: Matcher | None = None
+        self,
+        rules: Sequence[Rule],
+        *,
+        gates: bool = True,
+        matcher: Matcher | None = None,
+        options: Mapping[str, Mapping[str, Any]] | None = None,
+        mode: str | None = None,
+        family: str | None = None,
     ) -> None:
-        from kling_prompt.linter.rules import gate_check_function
+        """``options`` (the user's rule options by code), ``mode`` and ``family`` decide the
+        ``options`` and ``longer`` conditions, once for the whole selection."""
+        from kling_prompt.linter.rules import (
+            gate_check_function,
+            length_bound_function,
+            rule_options,
+        )
 
         self.checks: list[tuple[Any, RuleMeta]] = [
             (r.fn if r.fn is not None else _runner(r), r.meta) for r in rules
@@ -97,8 +138,10 @@ class Plan:
         # Pre-check -> the clauses needing it; a pre-check shared by several rules runs once.
         self.check_bits: dict[Callable[[Context], bool], int] = {}
         unless_bits: dict[str, int] = {}  # lexicon key -> the clauses it closes
+        bounds: dict[int, int] = {}  # length -> the clauses needing a text longer than it
         # Clauses without a condition of a kind pass that kind whatever the request holds.
-        free_key = free_text = free_arg = free_ep = free_check = 0
+        free_key = free_text = free_arg = free_ep = free_check = free_length = 0
+        self.multi = False  # some rule has several clauses (picked once all the same)
         for index, rule in enumerate(rules):
             gate = rule.meta.when if gates else None
             clauses = _clauses(gate) if gate is not None else [_OPEN]
@@ -106,7 +149,16 @@ class Plan:
                 assert gate is not None
                 self.fallback[id(rule.meta)] = gate
                 clauses = [_OPEN]
-            for keys, text, arguments, endpoint, checks, unless in clauses:
+            self.multi |= len(clauses) > 1
+            for keys, text, arguments, endpoint, checks, unless, wanted, longer in clauses:
+                bound = None
+                if wanted or longer is not None:
+                    # Decided now: they depend on the options and the mode only.
+                    merged = rule_options(rule.meta, options or {})
+                    if wanted and all(merged.get(name) is None for name in wanted):
+                        continue  # the clause never passes: it gets no bit
+                    if longer is not None:
+                        bound = length_bound_function(longer)(rule.meta, merged, mode, family)
                 bit = 1 << len(self.owner)
                 self.owner.append(index)
                 for key in keys:
@@ -125,6 +177,10 @@ class Plan:
                 free_arg |= 0 if arguments else bit
                 free_ep |= 0 if endpoint else bit
                 free_check |= 0 if checks else bit
+                if bound is None:
+                    free_length |= bit
+                else:
+                    bounds[bound] = bounds.get(bound, 0) | bit
         self.all = (1 << len(self.owner)) - 1
         self.free_key, self.free_text, self.free_arg, self.free_ep, self.free_check = (
             free_key,
@@ -133,6 +189,9 @@ class Plan:
             free_ep,
             free_check,
         )
+        self.free_length = free_length
+        # Longest bound first: a request's clauses to close are those up to its longest text.
+        self.length_bits: list[tuple[int, int]] = sorted(bounds.items(), reverse=True)
         # One lookup per matched text gives both: the clauses its keys open (the low bits) and,
         # shifted above them, the clauses its keys close through ``unless``.
         shift = len(self.owner)
@@ -161,6 +220,17 @@ class Plan:
         mask = self.all
         if self.free_ep != mask and ctx.info is None:
             mask &= self.free_ep
+        if self.length_bits and mask & ~self.free_length:
+            analyses = ctx.analyses
+            longest = (
+                len(analyses[0].text)
+                if len(analyses) == 1
+                else max([len(a.text) for a in analyses], default=0)
+            )
+            for bound, bits in self.length_bits:
+                if bound < longest:
+                    break
+                mask &= ~bits
         if self.arg_bits and mask & ~self.free_arg:
             found = 0
             arg_bits = self.arg_bits
@@ -190,7 +260,7 @@ class Plan:
             picked = self._pick(mask)
         if self.fallback:
             fallback = self.fallback
-            return [c for c in picked if (g := fallback.get(id(c[1]))) is None or g.open(ctx)]
+            return [c for c in picked if (g := fallback.get(id(c[1]))) is None or g.open(ctx, c[1])]
         return picked
 
     def _pick(self, mask: int) -> list[tuple[Any, RuleMeta]]:
@@ -203,7 +273,7 @@ class Plan:
             low = rest & -rest
             rest ^= low
             indices.append(owner[low.bit_length() - 1])
-        if len(self.owner) != len(self.checks):  # a rule with several clauses: keep it once
+        if self.multi:  # a rule with several clauses: keep it once
             indices = list(dict.fromkeys(indices))
         picked = [self.checks[i] for i in indices]
         if len(self._picked) < 4096:

@@ -9,6 +9,7 @@ on, modelled on Vale); structural rules say ``kind: code`` and register a Python
 from __future__ import annotations
 
 import re
+import sys
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -71,6 +72,47 @@ def gate_check_function(name: str) -> GateCheckFn:
     if found is None:
         raise RuntimeError(f"no gate check named {name!r}; known: {sorted(_GATE_CHECKS)}")
     return found
+
+
+LengthBoundFn = Callable[["RuleMeta", Mapping[str, Any], "str | None", "str | None"], "int | None"]
+_LENGTH_BOUNDS: dict[str, LengthBoundFn] = {}
+
+
+def length_bound(name: str) -> Callable[[LengthBoundFn], LengthBoundFn]:
+    """Register a length bound that a ``when: {longer: name}`` gate reads.
+
+    ``bound(meta, options, mode, family)`` gets the rule, its options (the rule file's, with the
+    user's config over them) and the mode and endpoint family of the selection (``None`` when
+    unknown; no family means no known endpoint), and returns a length in characters such that
+    the rule can only report when some text field is longer, or ``None`` for no bound. It runs
+    once per rule selection, not per request: the engine then compares the longest text field of
+    each request with the number.
+    """
+
+    def register(fn: LengthBoundFn) -> LengthBoundFn:
+        if name in _LENGTH_BOUNDS and _LENGTH_BOUNDS[name] is not fn:
+            raise RuntimeError(f"length bound {name!r} registered twice")
+        _LENGTH_BOUNDS[name] = fn
+        return fn
+
+    return register
+
+
+def length_bound_function(name: str) -> LengthBoundFn:
+    """The length bound registered under ``name``."""
+    found = _LENGTH_BOUNDS.get(name)
+    if found is None:
+        code_checks()  # registered by the check modules
+        found = _LENGTH_BOUNDS.get(name)
+    if found is None:
+        raise RuntimeError(f"no length bound named {name!r}; known: {sorted(_LENGTH_BOUNDS)}")
+    return found
+
+
+def rule_options(meta: RuleMeta, options: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
+    """The options of a rule: the rule file's, with the user's config (``options``, by code)
+    over them; what :meth:`Context.option` reads one at a time."""
+    return {**meta.options, **options.get(meta.code, {})}
 
 
 def code_checks() -> dict[str, CheckFn]:
@@ -137,14 +179,27 @@ class Gate:
     ``arguments`` (argument names, any of which must be present), ``endpoint: true`` (the
     endpoint must be known), ``check`` (names of Python pre-checks registered with
     :func:`gate_check`, any of which must say the rule may report), ``unless`` (lexicon keys:
-    the gate closes when every text field has a hit of one of them) and ``any`` (a list of
-    such gates, at least one of which must be open). Kinds of condition combine with AND,
-    entries within one with OR.
+    the gate closes when every text field has a hit of one of them), ``options`` (rule option
+    names, one of which must be set: not null) and ``longer`` (the name of a bound registered
+    with :func:`length_bound`: some text field must be longer) and ``any`` (a list of such
+    gates, at least one of which must be open). Kinds of condition combine with AND, entries
+    within one with OR. ``options`` and ``longer`` depend on the configuration and the mode
+    only, so the engine decides them once per selection.
     Declarative rules get their ``keys`` from their lexicons automatically. Most rules find
     nothing in most prompts; the gate lets the engine skip them without calling them.
     """
 
-    __slots__ = ("alternatives", "arguments", "checks", "endpoint", "keys", "text", "unless")
+    __slots__ = (
+        "alternatives",
+        "arguments",
+        "checks",
+        "endpoint",
+        "keys",
+        "longer",
+        "options",
+        "text",
+        "unless",
+    )
 
     FIELDS = GATE_FIELDS
 
@@ -158,6 +213,8 @@ class Gate:
         *,
         checks: Iterable[str] = (),
         unless: Iterable[str] = (),
+        options: Iterable[str] = (),
+        longer: str | None = None,
     ) -> None:
         self.keys = frozenset(keys)
         self.text = tuple(t.lower() for t in text)
@@ -166,6 +223,8 @@ class Gate:
         self.alternatives = tuple(alternatives)
         self.checks = tuple(checks)
         self.unless = frozenset(unless)
+        self.options = tuple(options)
+        self.longer = longer
 
     @classmethod
     def parse(cls, when: Mapping[str, Any], code: str = "") -> Gate:
@@ -183,6 +242,8 @@ class Gate:
             [cls.parse(alt, code) for alt in when.get("any") or ()],
             checks=when.get("check") or (),
             unless=when.get("unless") or (),
+            options=when.get("options") or (),
+            longer=when.get("longer"),
         )
 
     @classmethod
@@ -197,11 +258,26 @@ class Gate:
         if kind == "conflict":
             keys = [str(k) for pair in spec.get("pairs") or () for k in pair]
             return cls(keys) if keys else None
+        if kind == "metric":
+            return cls(longer="metric")
         return None
 
-    def open(self, ctx: Context) -> bool:
+    def open(self, ctx: Context, meta: RuleMeta | None = None) -> bool:
+        """Whether the rule may report on the request. ``options`` and ``longer`` need the
+        rule's ``meta``; without it they count as met."""
         if self.endpoint and ctx.info is None:
             return False
+        if meta is not None and (self.options or self.longer is not None):
+            options = rule_options(meta, ctx.options)
+            if self.options and all(options.get(name) is None for name in self.options):
+                return False
+            if self.longer is not None:
+                bound = length_bound_function(self.longer)(meta, options, ctx.mode, ctx.family)
+                if (
+                    bound is not None
+                    and max((len(a.text) for a in ctx.analyses), default=0) <= bound
+                ):
+                    return False
         if self.arguments:
             arguments = ctx.arguments
             for name in self.arguments:
@@ -225,7 +301,7 @@ class Gate:
         if self.checks and not any(gate_check_function(name)(ctx) for name in self.checks):
             return False
         if self.alternatives:
-            return any(alt.open(ctx) for alt in self.alternatives)
+            return any(alt.open(ctx, meta) for alt in self.alternatives)
         return True
 
 
@@ -565,49 +641,65 @@ def _changes_over_time(a: Analysis, first: Hit, second: Hit, transitions: list[s
     return any(first.end <= start <= second.start for _, start, _ in a.time_marks)
 
 
-def _metric(meta: RuleMeta) -> Callable[[Context], list[Diagnostic]]:
+def _metric_limits(
+    meta: RuleMeta, options: Mapping[str, Any], mode: str | None
+) -> tuple[int | None, int | None] | None:
+    """``(max, min)`` of a metric rule for a mode, from its merged options (see
+    :func:`rule_options`); ``None`` when its ``by_mode`` table has no entry for the mode."""
     spec = meta.spec
-    chars = spec.get("measure", "words") == "chars"
     by_mode = spec.get("by_mode")
+    limit_max = options.get("max", spec.get("max"))
+    limit_min = options.get("min", spec.get("min"))
+    found: tuple[Any, Any] = (limit_max, limit_min)
+    if by_mode:
+        table = options.get(by_mode, {})
+        defaults = meta.options.get(by_mode)
+        if isinstance(defaults, Mapping) and isinstance(table, Mapping) and table is not defaults:
+            table = {**defaults, **table}  # a config table overrides some modes, keeps the rest
+        if not isinstance(table, Mapping) or mode not in table:
+            return None
+        if spec.get("bound", "max") == "max":
+            found = (table[mode], limit_min)
+        else:
+            found = (limit_max, table[mode])
+    return (
+        None if found[0] is None else int(found[0]),
+        None if found[1] is None else int(found[1]),
+    )
+
+
+@length_bound("metric")
+def _metric_bound(
+    meta: RuleMeta, options: Mapping[str, Any], mode: str | None, family: str | None
+) -> int | None:
+    """A metric rule with only a maximum reports a text over it: more characters than the
+    maximum, or, counting words, more than twice the maximum (``n`` words take ``2n - 1``)."""
+    limits = _metric_limits(meta, options, mode)
+    if limits is None:
+        return sys.maxsize  # no limit for the mode: it never reports
+    limit_max, limit_min = limits
+    if limit_max is None or limit_min is not None:
+        return None
+    return limit_max if meta.spec.get("measure", "words") == "chars" else 2 * limit_max
+
+
+def _metric(meta: RuleMeta) -> Callable[[Context], list[Diagnostic]]:
+    chars = meta.spec.get("measure", "words") == "chars"
     # Limits per mode, resolved once per linter options (they never change during a run).
-    resolved: dict[str | None, tuple[Any, Any] | None] = {}
+    resolved: dict[str | None, tuple[int | None, int | None] | None] = {}
     owner: list[Any] = [None]
 
-    def limits(ctx: Context) -> tuple[Any, Any] | None:
+    def limits(ctx: Context) -> tuple[int | None, int | None] | None:
         if owner[0] is not ctx.options:
             resolved.clear()
             owner[0] = ctx.options
         mode = ctx.mode
-        if mode in resolved:
-            return resolved[mode]
-        limit_max = ctx.option(meta, "max", spec.get("max"))
-        limit_min = ctx.option(meta, "min", spec.get("min"))
-        found: tuple[Any, Any] | None = (limit_max, limit_min)
-        if by_mode:
-            table = ctx.option(meta, by_mode, {})
-            defaults = meta.options.get(by_mode)
-            if (
-                isinstance(defaults, Mapping)
-                and isinstance(table, Mapping)
-                and table is not defaults
-            ):
-                table = {**defaults, **table}  # a config table overrides some modes, keeps the rest
-            if not isinstance(table, Mapping) or mode not in table:
-                found = None
-            elif spec.get("bound", "max") == "max":
-                found = (table[mode], limit_min)
-            else:
-                found = (limit_max, table[mode])
-        if found is not None:
-            found = (
-                None if found[0] is None else int(found[0]),
-                None if found[1] is None else int(found[1]),
-            )
-        resolved[mode] = found
-        return found
+        if mode not in resolved:
+            resolved[mode] = _metric_limits(meta, rule_options(meta, ctx.options), mode)
+        return resolved[mode]
 
     def run(ctx: Context, _meta: RuleMeta | None = None) -> list[Diagnostic]:
-        # A plain function, not a generator: it runs on every prompt and rarely reports.
+        # A plain function, not a generator: it runs on many prompts and rarely reports.
         bounds = limits(ctx)
         if bounds is None:
             return []

@@ -337,3 +337,11 @@ def test_a_misspelled_gate_condition_names_the_rule_file(tmp_path: Path) -> None
         compile_rules([rule])
     rule.write_text(base + "when: {check: [payload-fields], unless: [motion-verbs]}\n", "utf-8")
     assert compile_rules([rule])["rules"][0]["when"]["unless"] == ["motion-verbs"]
+    rule.write_text(base + "when: {longer: [text-limit]}\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"when\.longer must be the name of a length bound"):
+        compile_rules([rule])
+    rule.write_text(base + "when: {options: budget}\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"when\.options must be a list"):
+        compile_rules([rule])
+    rule.write_text(base + "when: {options: [budget], longer: text-limit}\n", encoding="utf-8")
+    assert compile_rules([rule])["rules"][0]["when"]["longer"] == "text-limit"

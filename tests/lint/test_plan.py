@@ -17,7 +17,7 @@ from test_gates import _case_requests, _corpus_requests
 from kling_prompt.linter import Config, Linter
 from kling_prompt.linter.lexicon import Hit
 from kling_prompt.linter.plan import Plan
-from kling_prompt.linter.rules import Context, Gate, Rule, RuleMeta, gate_check
+from kling_prompt.linter.rules import Context, Gate, Rule, RuleMeta, gate_check, length_bound
 
 KEYS = ["camera", "camera.orbit", "motion", "speech", "negation"]
 TEXTS = ["@", "++", '"', "shot"]
@@ -41,6 +41,14 @@ PRECHECKS = {
 for _name, _fn in PRECHECKS.items():
     gate_check(_name)(_fn)
 
+# Length bounds for the generated gates: a fixed one, one read from the rule's options (absent
+# for some rules: no bound), and one no text passes.
+length_bound("test-longer-4")(lambda meta, options, mode, family: 4)
+length_bound("test-longer-limit")(lambda meta, options, mode, family: options.get("limit"))
+length_bound("test-longer-by-mode")(lambda meta, options, mode, family: 2 if mode == "short" else 8)
+OPTIONS = ["budget", "limit"]
+LONGER = ["test-longer-4", "test-longer-limit", "test-longer-by-mode"]
+
 
 def _gates(depth: int = 2) -> st.SearchStrategy[Gate]:
     def build(alternatives: list[Gate]) -> st.SearchStrategy[Gate]:
@@ -53,6 +61,8 @@ def _gates(depth: int = 2) -> st.SearchStrategy[Gate]:
             st.just(alternatives),
             checks=st.lists(st.sampled_from(sorted(PRECHECKS)), max_size=2),
             unless=st.lists(st.sampled_from(KEYS), max_size=2),
+            options=st.lists(st.sampled_from(OPTIONS), max_size=2),
+            longer=st.one_of(st.none(), st.sampled_from(LONGER)),
         )
 
     leaf = build([])
@@ -62,7 +72,8 @@ def _gates(depth: int = 2) -> st.SearchStrategy[Gate]:
 
 
 class _Analysis:
-    def __init__(self, hits: list[Hit]) -> None:
+    def __init__(self, hits: list[Hit], text: str = "") -> None:
+        self.text = text
         self.hits = hits
         self.matched = [h.phrase for h in hits]
         self.keys = frozenset(k for h in hits for k in h.keys)
@@ -84,9 +95,21 @@ class _Ctx:
         arguments: dict[str, Any],
         info: Any,
         fields: list[list[Hit]] | None = None,
+        *,
+        lengths: list[int] = (),  # type: ignore[assignment]
+        mode: str | None = None,
+        options: dict[str, dict[str, Any]] | None = None,
     ) -> None:
-        """``fields``: the hits of each text field (default: one field holding ``hits``)."""
-        self.analyses = [_Analysis(h) for h in (fields if fields is not None else [hits])]
+        """``fields``: the hits of each text field (default: one field holding ``hits``);
+        ``lengths``: the length of each field's text (default: none)."""
+        per_field = fields if fields is not None else [hits]
+        self.analyses = [
+            _Analysis(h, "x" * (lengths[i] if i < len(lengths) else 0))
+            for i, h in enumerate(per_field)
+        ]
+        self.mode = mode
+        self.family = None
+        self.options = options or {}
         self.matcher = _Matcher(hits)
         self.lower_text = lower
         self.arguments = arguments
@@ -98,8 +121,10 @@ class _Ctx:
         return self._keys
 
 
-def _rule(index: int, gate: Gate | None) -> Rule:
-    meta = RuleMeta({"code": f"KP9{index:02d}", "name": f"r{index}", "severity": "info"})
+def _rule(index: int, gate: Gate | None, options: dict[str, Any] | None = None) -> Rule:
+    meta = RuleMeta(
+        {"code": f"KP9{index:02d}", "name": f"r{index}", "severity": "info", "options": options}
+    )
     meta.when = gate
     return Rule(meta, lambda ctx: [], lambda ctx, meta: [])
 
@@ -113,6 +138,12 @@ def _rule(index: int, gate: Gate | None) -> Rule:
     known=st.booleans(),
     field_of=st.lists(st.integers(0, 2), max_size=3),
     fields=st.integers(0, 3),
+    lengths=st.lists(st.integers(0, 10), max_size=3),
+    mode=st.sampled_from([None, "short", "long"]),
+    rule_options=st.lists(st.sampled_from([None, {"limit": 3}, {"limit": None}]), max_size=8),
+    configured=st.dictionaries(
+        st.integers(0, 7), st.sampled_from([{"budget": 1}, {"budget": None}, {"limit": 6}])
+    ),
 )
 def test_plan_matches_gate_open(
     gates: list[Gate | None],
@@ -122,8 +153,15 @@ def test_plan_matches_gate_open(
     known: bool,
     field_of: list[int],
     fields: int,
+    lengths: list[int],
+    mode: str | None,
+    rule_options: list[dict[str, Any] | None],
+    configured: dict[int, dict[str, Any]],
 ) -> None:
-    rules = [_rule(i, g) for i, g in enumerate(gates)]
+    rules = [
+        _rule(i, g, rule_options[i] if i < len(rule_options) else None) for i, g in enumerate(gates)
+    ]
+    options = {f"KP9{i:02d}": value for i, value in configured.items()}
     hits = [
         Hit(i, i + 1, f"p{'-'.join(keys)}", tuple(keys), None) for i, keys in enumerate(hit_keys)
     ]
@@ -133,10 +171,17 @@ def test_plan_matches_gate_open(
         if fields:
             per_field[(field_of[i] if i < len(field_of) else 0) % fields].append(hit)
     ctx: Any = _Ctx(
-        hits, " ".join(texts), dict.fromkeys(args, 1), object() if known else None, per_field
+        hits,
+        " ".join(texts),
+        dict.fromkeys(args, 1),
+        object() if known else None,
+        per_field,
+        lengths=lengths,
+        mode=mode,
+        options=options,
     )
-    expected = [r.meta.code for r in rules if r.meta.when is None or r.meta.when.open(ctx)]
-    plan = Plan(rules, matcher=ctx.matcher)
+    expected = [r.meta.code for r in rules if r.meta.when is None or r.meta.when.open(ctx, r.meta)]
+    plan = Plan(rules, matcher=ctx.matcher, options=options, mode=mode)
     del CALLS[:]
     chosen = [meta.code for _, meta in plan.select(ctx)]
     assert chosen == expected
@@ -159,8 +204,11 @@ def test_plan_matches_gate_open_on_the_real_rules() -> None:
         ctx = Context(
             request, info=info, mode=mode, family=family, matcher=linter.matcher, config=None
         )
+        ctx.options = linter._options
         active = linter.active(mode, family, request.path)
-        expected = [r.meta.code for r in active if r.meta.when is None or r.meta.when.open(ctx)]
+        expected = [
+            r.meta.code for r in active if r.meta.when is None or r.meta.when.open(ctx, r.meta)
+        ]
         chosen = [meta.code for _, meta in linter.plan(mode, family, request.path).select(ctx)]
         assert chosen == expected, request.arguments
         compared += 1
@@ -208,3 +256,57 @@ def test_unknown_gate_conditions_and_pre_checks_are_errors() -> None:
         Gate.parse({"unles": ["motion"]}, "KP999")
     with pytest.raises(RuntimeError, match="no gate check named 'nope'"):
         Plan([_rule(0, Gate(checks=["nope"]))])
+    with pytest.raises(RuntimeError, match="no length bound named 'nope'"):
+        Plan([_rule(0, Gate(longer="nope"))])
+
+
+def test_options_and_length_conditions_are_decided_once_per_selection() -> None:
+    """``options`` closes a clause for good when no option it names is set; ``longer`` compares
+    the longest text field with a bound computed when the plan is built."""
+    rules = [
+        _rule(0, Gate(options=["budget"])),
+        _rule(1, Gate(longer="test-longer-4")),
+        _rule(2, Gate(longer="test-longer-limit"), {"limit": 3}),
+        _rule(3, Gate(longer="test-longer-limit")),  # no limit: no bound
+    ]
+    short: Any = _Ctx([], "", {}, None, lengths=[4])
+    long: Any = _Ctx([], "", {}, None, [[], []], lengths=[0, 5])
+    plan = Plan(rules)
+    assert [m.code for _, m in plan.select(short)] == ["KP902", "KP903"]
+    assert [m.code for _, m in plan.select(long)] == ["KP901", "KP902", "KP903"]
+    configured = Plan(rules, options={"KP900": {"budget": 2.5}, "KP902": {"limit": 4}})
+    assert [m.code for _, m in configured.select(short)] == ["KP900", "KP903"]
+    # A rule whose only clause can never pass is never picked, even next to a rule of two.
+    both = Gate(alternatives=[Gate(options=["budget"]), Gate(text=["@"])])
+    plan = Plan([_rule(0, both), _rule(1, Gate(options=["budget"]))])
+    assert [m.code for _, m in plan.select(_Ctx([], "@", {}, None))] == ["KP900"]
+
+
+def test_real_length_and_option_gates_skip_the_rules_that_cannot_report() -> None:
+    """KP101/KP102 wait for a prompt near 2,500 characters, KP401 for one over twice its word
+    budget in characters, KP114 for a configured budget."""
+    from kling_prompt.request import Request
+
+    endpoint = "fal-ai/kling-video/v3/pro/text-to-video"
+
+    def chosen(linter: Linter, prompt: str) -> set[str]:
+        request = Request(endpoint, {"prompt": prompt}, mode="text-to-video")
+        info, mode, family = linter.resolve(request)
+        ctx = Context(
+            request, info=info, mode=mode, family=family, matcher=linter.matcher, config=None
+        )
+        ctx.options = linter._options
+        return {meta.code for _, meta in linter.plan(mode, family, None).select(ctx)}
+
+    plain = Linter()
+    assert not {"KP101", "KP102", "KP114", "KP401"} & chosen(plain, "A cat sleeps.")
+    assert {"KP101", "KP102", "KP401"} <= chosen(plain, "a " * 1300)
+    assert "KP102" in chosen(plain, "a" * 2301)
+    assert "KP101" not in chosen(plain, "a" * 2301)
+    assert "KP401" in chosen(plain, "a" * 301)
+    assert "KP401" not in chosen(plain, "a" * 300)
+    budgeted = Linter(Config({"budget": 1.0, "word-budget": {"text-to-video": 5}}))
+    assert {"KP114", "KP401"} <= chosen(budgeted, "A cat sleeps on the sofa.")
+    codes = [d.code for d in budgeted.lint(Request(endpoint, {"prompt": "a " * 6}))]
+    assert "KP401" in codes
+    assert "KP401" not in [d.code for d in plain.lint(Request(endpoint, {"prompt": "a " * 6}))]

@@ -17,6 +17,7 @@ import functools
 import json
 import math
 import re
+import sys
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast
 
@@ -26,7 +27,7 @@ if TYPE_CHECKING:
 from kling_prompt.catalog import data as catalog
 from kling_prompt.catalog.data import EndpointInfo, FieldInfo
 from kling_prompt.linter.diagnostic import Diagnostic, Edit, Fix
-from kling_prompt.linter.rules import Context, RuleMeta, check, gate_check
+from kling_prompt.linter.rules import Context, RuleMeta, check, gate_check, length_bound
 
 # Abstract input roles that stand for a capability (KP111). A field of such a role sent to an
 # endpoint without the capability is "unsupported feature", not merely "unknown field" (KP109).
@@ -421,6 +422,36 @@ def _text_limit(ctx: Context, meta: RuleMeta, name: str) -> int | None:
     caps = info.capabilities
     limit = caps.prompt_max_chars if name == "prompt" else caps.negative_prompt_max_chars
     return limit if name in info.fields else None
+
+
+def _smallest_limit(options: Mapping[str, Any], family: str | None) -> int | None:
+    """The smallest limit :func:`_text_limit` can give a rule with these options: the ``max``
+    option for an unknown endpoint (no family), else the catalog's smallest; ``None`` when
+    there is none (no text is ever over a limit)."""
+    if family is None:
+        fallback = options.get("max")
+        return int(fallback) if fallback is not None else None
+    return min(catalog.text_limits(), default=None)
+
+
+@length_bound("text-limit")
+def _text_limit_bound(
+    meta: RuleMeta, options: Mapping[str, Any], mode: str | None, family: str | None
+) -> int | None:
+    """KP101 and KP103 report only a text longer than its limit."""
+    smallest = _smallest_limit(options, family)
+    return smallest if smallest is not None else sys.maxsize
+
+
+@length_bound("near-text-limit")
+def _near_limit_bound(
+    meta: RuleMeta, options: Mapping[str, Any], mode: str | None, family: str | None
+) -> int | None:
+    """KP102 reports only a prompt longer than its limit minus ``margin``."""
+    smallest = _smallest_limit(options, family)
+    if smallest is None:
+        return sys.maxsize
+    return smallest - int(options.get("margin", 200))
 
 
 def _over_limit(ctx: Context, meta: RuleMeta, name: str) -> list[Diagnostic]:
