@@ -16,3 +16,10 @@ def runs_repeat(words: Sequence[object], size: int, /) -> bool:
 
 def word_count(text: str, /) -> int:
     """``len(text.split())``, without making the words."""
+
+def has_digit(text: str, /) -> bool:
+    """Whether ``text`` holds a decimal digit (what ``\\d`` matches)."""
+
+def gate_text(text: str, needles: tuple[str, ...], masks: tuple[int, ...], wanted: int, /) -> int:
+    """The union of ``masks[i]`` over the ``needles[i]`` found in ``text`` whose mask shares a
+    bit with ``wanted``."""

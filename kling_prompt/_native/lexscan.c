@@ -18,6 +18,9 @@
  *
  * word_count(text) is len(text.split()) without making the words.
  *
+ * has_digit(text) and gate_text(text, needles, masks, wanted) serve the rule selection: whether a
+ * text holds a decimal digit, and which substring gates a text opens.
+ *
  * The pure-Python paths stay the reference: tests compare the two.
  */
 #define PY_SSIZE_T_CLEAN
@@ -477,7 +480,113 @@ word_count(PyObject *Py_UNUSED(module), PyObject *text)
     return PyLong_FromSsize_t(words);
 }
 
+/* Whether text holds a decimal digit: what the regular expression \d matches in a str
+ * (str.isdecimal() of one character). */
+static PyObject *
+has_digit(PyObject *Py_UNUSED(module), PyObject *text)
+{
+    if (!PyUnicode_Check(text)) {
+        PyErr_SetString(PyExc_TypeError, "has_digit() needs a str");
+        return NULL;
+    }
+    Py_ssize_t n = PyUnicode_GET_LENGTH(text);
+    int kind = PyUnicode_KIND(text);
+    const void *data = PyUnicode_DATA(text);
+    if (kind == PyUnicode_1BYTE_KIND) {
+        /* Latin-1 has no decimal digits but 0-9. */
+        const Py_UCS1 *chars = data;
+        for (Py_ssize_t i = 0; i < n; i++) {
+            if ((Py_UCS1)(chars[i] - '0') < 10) {
+                Py_RETURN_TRUE;
+            }
+        }
+        Py_RETURN_FALSE;
+    }
+    for (Py_ssize_t i = 0; i < n; i++) {
+        if (Py_UNICODE_ISDECIMAL(PyUnicode_READ(kind, data, i))) {
+            Py_RETURN_TRUE;
+        }
+    }
+    Py_RETURN_FALSE;
+}
+
+/* The union of masks[i] over the needles[i] found in text, skipping a needle whose mask has
+ * no bit of wanted in common (its rules are no longer wanted): the substring gates of a rule
+ * selection in one call. */
+static PyObject *
+gate_text(PyObject *Py_UNUSED(module), PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 4) {
+        PyErr_SetString(PyExc_TypeError,
+                        "gate_text(text, needles, masks, wanted) takes four arguments");
+        return NULL;
+    }
+    PyObject *text = args[0], *needles = args[1], *masks = args[2], *wanted = args[3];
+    if (!PyUnicode_Check(text) || !PyTuple_Check(needles) || !PyTuple_Check(masks) ||
+        !PyLong_Check(wanted)) {
+        PyErr_SetString(PyExc_TypeError,
+                        "gate_text() needs a str, a tuple of str, a tuple of int and an int");
+        return NULL;
+    }
+    Py_ssize_t count = PyTuple_GET_SIZE(needles);
+    if (PyTuple_GET_SIZE(masks) != count) {
+        PyErr_SetString(PyExc_ValueError, "gate_text(): needles and masks differ in length");
+        return NULL;
+    }
+    Py_ssize_t n = PyUnicode_GET_LENGTH(text);
+    PyObject *found = PyLong_FromLong(0);
+    if (found == NULL) {
+        return NULL;
+    }
+    for (Py_ssize_t i = 0; i < count; i++) {
+        PyObject *needle = PyTuple_GET_ITEM(needles, i);
+        PyObject *mask = PyTuple_GET_ITEM(masks, i);
+        if (!PyUnicode_Check(needle)) {
+            PyErr_SetString(PyExc_TypeError, "gate_text(): a needle is not a str");
+            goto fail;
+        }
+        PyObject *common = PyNumber_And(mask, wanted);
+        if (common == NULL) {
+            goto fail;
+        }
+        int some = PyObject_IsTrue(common);
+        Py_DECREF(common);
+        if (some < 0) {
+            goto fail;
+        }
+        if (!some) {
+            continue;
+        }
+        Py_ssize_t at;
+        if (PyUnicode_GET_LENGTH(needle) == 1) {
+            at = PyUnicode_FindChar(text, PyUnicode_READ_CHAR(needle, 0), 0, n, 1);
+        }
+        else {
+            at = PyUnicode_Find(text, needle, 0, n, 1);
+        }
+        if (at == -2) {
+            goto fail;
+        }
+        if (at >= 0) {
+            PyObject *grown = PyNumber_Or(found, mask);
+            if (grown == NULL) {
+                goto fail;
+            }
+            Py_SETREF(found, grown);
+        }
+    }
+    return found;
+fail:
+    Py_DECREF(found);
+    return NULL;
+}
+
 static PyMethodDef lexscan_functions[] = {
+    {"has_digit", (PyCFunction)has_digit, METH_O,
+     "has_digit(text) -> bool: whether text holds a decimal digit (what \\d matches)."},
+    {"gate_text", (PyCFunction)(void (*)(void))gate_text, METH_FASTCALL,
+     "gate_text(text, needles, masks, wanted) -> int: the union of masks[i] over the "
+     "needles[i] in text whose mask shares a bit with wanted."},
     {"word_count", (PyCFunction)word_count, METH_O,
      "word_count(text) -> int: len(text.split()), without making the words."},
     {"runs_repeat", (PyCFunction)(void (*)(void))runs_repeat, METH_FASTCALL,

@@ -55,3 +55,18 @@ def word_count() -> Callable[[str], int] | None:
     """The compiled ``word_count(text)`` (``len(text.split())``), or ``None``."""
     module = _module()
     return None if module is None else cast(Callable[[str], int], module.word_count)
+
+
+def has_digit() -> Callable[[str], bool] | None:
+    """The compiled ``has_digit(text)`` (whether ``\\d`` matches somewhere), or ``None``."""
+    module = _module()
+    return None if module is None else cast(Callable[[str], bool], module.has_digit)
+
+
+GateText = Callable[[str, tuple[str, ...], tuple[int, ...], int], int]
+
+
+def gate_text() -> GateText | None:
+    """The compiled ``gate_text(text, needles, masks, wanted)``, or ``None``."""
+    module = _module()
+    return None if module is None else cast(GateText, module.gate_text)

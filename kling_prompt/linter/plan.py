@@ -21,6 +21,8 @@ from functools import reduce
 from operator import or_
 from typing import TYPE_CHECKING, Any
 
+from kling_prompt.linter.native import gate_text as native_gate_text
+
 if TYPE_CHECKING:
     from kling_prompt.linter.lexicon import Matcher
     from kling_prompt.linter.rules import Context, Gate, Rule, RuleMeta
@@ -101,9 +103,12 @@ class Plan:
         "free_key",
         "free_length",
         "free_text",
+        "gate_text",
         "key_bits",
         "length_bits",
         "multi",
+        "needle_masks",
+        "needles",
         "owner",
         "text_bits",
         "unless_any",
@@ -201,6 +206,10 @@ class Plan:
         self.unless_any = reduce(or_, unless_bits.values(), 0)
         self._picked: dict[int, list[tuple[Any, RuleMeta]]] = {}
         self.arg_names = frozenset(self.arg_bits)
+        # The substring gates as parallel tuples, for the compiled ``gate_text`` when built.
+        self.needles = tuple(self.text_bits)
+        self.needle_masks = tuple(self.text_bits.values())
+        self.gate_text = native_gate_text()
 
     def _key_masks(self, ctx: Context) -> tuple[int, int]:
         """The clauses the lexicon hits open (a key hit in some text field), and those an
@@ -242,11 +251,14 @@ class Plan:
             mask &= (opened | self.free_key) & ~closed
         if self.text_bits and mask & ~self.free_text:
             # After the keys: a substring whose rules the keys have closed is not looked for.
-            found = 0
-            lower = ctx.lower_text
-            for t, bits in self.text_bits.items():
-                if bits & mask and t in lower:
-                    found |= bits
+            if self.gate_text is not None:
+                found = self.gate_text(ctx.lower_text, self.needles, self.needle_masks, mask)
+            else:
+                found = 0
+                lower = ctx.lower_text
+                for t, bits in self.text_bits.items():
+                    if bits & mask and t in lower:
+                        found |= bits
             mask &= found | self.free_text
         if self.check_bits and mask & ~self.free_check:
             # Last: a pre-check runs only when some rule it gates is still wanted.

@@ -175,3 +175,53 @@ def test_analysis_counts_words_with_the_compiled_helper() -> None:
 
     assert text._WORD_COUNT is lexscan.word_count
     assert text.Analysis(" a\u3000b\x1cc ").word_count == 3
+
+
+_DIGITISH = [*list("a1é9 ²½٣０𝟘߀٠x"), "😀", "¹"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.sampled_from(_DIGITISH)) | st.text())
+def test_has_digit_is_the_digit_pattern(text: str) -> None:
+    from kling_prompt.linter.checks.consistency import python_has_digit
+
+    expected = re.search(r"\d", text) is not None
+    assert lexscan.has_digit(text) == expected
+    assert python_has_digit(text) == expected
+
+
+def test_the_digit_pre_check_uses_the_compiled_helper() -> None:
+    from kling_prompt.linter.checks import consistency
+
+    assert consistency.has_digit is lexscan.has_digit
+    assert lexscan.has_digit("shot at ٣ seconds")
+    assert not lexscan.has_digit("x² ½")
+
+
+_NEEDLES = ["@", "++", '"', "“", "shot", "<<<voice_", "é"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    text=st.text(alphabet=st.sampled_from(list('@+"“shot<voice_é x日'))),
+    masks=st.lists(st.integers(0, 2**70), min_size=len(_NEEDLES), max_size=len(_NEEDLES)),
+    wanted=st.integers(0, 2**70) | st.just(-1),
+)
+def test_gate_text_is_the_union_of_the_masks_of_the_needles_found(
+    text: str, masks: list[int], wanted: int
+) -> None:
+    expected = 0
+    for needle, mask in zip(_NEEDLES, masks, strict=True):
+        if mask & wanted and needle in text:
+            expected |= mask
+    assert lexscan.gate_text(text, tuple(_NEEDLES), tuple(masks), wanted) == expected
+
+
+def test_gate_text_refuses_what_it_cannot_read() -> None:
+    with pytest.raises(ValueError, match="differ in length"):
+        lexscan.gate_text("a", ("a",), (1, 2), 1)
+    with pytest.raises(TypeError):
+        lexscan.gate_text("a", ["a"], (1,), 1)
+    with pytest.raises(TypeError, match="not a str"):
+        lexscan.gate_text("a", (1,), (1,), 1)
+    assert lexscan.gate_text("", ("",), (4,), 4) == 4  # the empty needle is in every text

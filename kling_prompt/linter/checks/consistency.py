@@ -14,6 +14,7 @@ from typing import Any
 from kling_prompt.linter.checks.audio import as_seconds, request_seconds
 from kling_prompt.linter.diagnostic import Diagnostic
 from kling_prompt.linter.lazyre import LazyPattern, lazy
+from kling_prompt.linter.native import has_digit as native_has_digit
 from kling_prompt.linter.rules import Context, RuleMeta, check, gate_check
 from kling_prompt.linter.text import TIME_MARK, Analysis
 
@@ -198,7 +199,7 @@ def _other_digit(text: str) -> bool:
     return not text.isascii() and _DIGIT.search(_non_ascii(text)) is not None
 
 
-def has_digit(text: str) -> bool:
+def python_has_digit(text: str) -> bool:
     """Whether ``text`` holds a decimal digit (what ``\\d`` matches, Unicode digits included).
 
     Lowercasing keeps digits, so a field's ``lower`` (or ``Context.lower_text``, all fields)
@@ -218,6 +219,10 @@ def has_digit(text: str) -> bool:
     ):
         return True
     return not text.isascii() and _other_digit(text)
+
+
+# The compiled twin when it is built (one pass in C instead of ten substring searches).
+has_digit: Callable[[str], bool] = native_has_digit() or python_has_digit
 
 
 @gate_check("has-digit")
