@@ -7,7 +7,8 @@ class Scanner:
 
     def __init__(self, phrases: Sequence[str]) -> None: ...
     def split(self, text: str, /) -> list[str]:
-        """The text cut at the phrase matches, as the lexicon's ``Pattern.split`` cuts it."""
+        """The text cut at the phrase matches, as the lexicon's ``Pattern.split`` cuts it; a
+        match written exactly as its phrase is the phrase object given to the constructor."""
     @property
     def node_count(self) -> int: ...
 

@@ -37,12 +37,13 @@ typedef struct {
     Edge *edges;
     int32_t count;
     int32_t capacity;
-    int32_t terminal; /* a phrase ends here */
+    int32_t terminal; /* 1 + the index in Scanner.phrases of the phrase that ends here, or 0 */
     int32_t space;    /* the child through a ' ' edge, or -1 */
 } Node;
 
 typedef struct {
     PyObject_HEAD
+    PyObject *phrases; /* tuple: the phrases as given, handed out for exact matches */
     Node *nodes;
     Py_ssize_t node_count;
     Py_ssize_t node_capacity;
@@ -181,6 +182,7 @@ static void
 Scanner_dealloc(Scanner *self)
 {
     Scanner_clear_nodes(self);
+    Py_CLEAR(self->phrases);
     Py_TYPE(self)->tp_free((PyObject *)self);
 }
 
@@ -192,19 +194,24 @@ Scanner_init(Scanner *self, PyObject *args, PyObject *kwds)
     if (!PyArg_ParseTupleAndKeywords(args, kwds, "O:Scanner", keywords, &phrases)) {
         return -1;
     }
-    PyObject *seq = PySequence_Fast(phrases, "phrases must be a sequence of str");
+    PyObject *seq = PySequence_Tuple(phrases);
     if (seq == NULL) {
         return -1;
     }
     Scanner_clear_nodes(self);
+    Py_CLEAR(self->phrases);
     if (new_node(self) < 0) {
         Py_DECREF(seq);
         return -1;
     }
-    Py_ssize_t count = PySequence_Fast_GET_SIZE(seq);
-    PyObject **items = PySequence_Fast_ITEMS(seq);
+    Py_ssize_t count = PyTuple_GET_SIZE(seq);
+    if (count >= INT32_MAX) {
+        PyErr_SetString(PyExc_OverflowError, "too many lexicon phrases");
+        Py_DECREF(seq);
+        return -1;
+    }
     for (Py_ssize_t i = 0; i < count; i++) {
-        PyObject *phrase = items[i];
+        PyObject *phrase = PyTuple_GET_ITEM(seq, i);
         if (!PyUnicode_Check(phrase)) {
             PyErr_SetString(PyExc_TypeError, "phrases must be a sequence of str");
             Py_DECREF(seq);
@@ -226,18 +233,20 @@ Scanner_init(Scanner *self, PyObject *args, PyObject *kwds)
                 return -1;
             }
         }
-        self->nodes[node].terminal = 1;
+        self->nodes[node].terminal = (int32_t)(i + 1);
     }
-    Py_DECREF(seq);
+    self->phrases = seq; /* owned: split hands the phrases out */
     for (int c = 0; c < 128; c++) {
         self->root_ascii[c] = child_of(&self->nodes[0], (Py_UCS4)c);
     }
     return 0;
 }
 
-/* The end of the longest phrase that starts at ``start`` and ends at a boundary, or -1. */
+/* The end of the longest phrase that starts at ``start`` and ends at a boundary, or -1; its
+ * ``terminal`` (1 + the phrase's index) in *phrase. */
 static Py_ssize_t
-match_at(const Scanner *self, int kind, const void *data, Py_ssize_t n, Py_ssize_t start)
+match_at(const Scanner *self, int kind, const void *data, Py_ssize_t n, Py_ssize_t start,
+         int32_t *phrase)
 {
     Py_UCS4 c = PyUnicode_READ(kind, data, start);
     int32_t index = c < 128 ? self->root_ascii[c] : child_of(&self->nodes[0], c);
@@ -251,12 +260,14 @@ match_at(const Scanner *self, int kind, const void *data, Py_ssize_t n, Py_ssize
         if (q >= n) {
             if (node->terminal) {
                 best = q;
+                *phrase = node->terminal;
             }
             break;
         }
         c = PyUnicode_READ(kind, data, q);
         if (node->terminal && !is_word(c)) {
             best = q;
+            *phrase = node->terminal;
         }
         if (node->space >= 0 && is_separator(c)) {
             q++;
@@ -287,6 +298,24 @@ append_slice(PyObject *out, PyObject *text, Py_ssize_t start, Py_ssize_t end)
     return failed;
 }
 
+/* Whether text[start:end] is exactly ``phrase`` (the common case: no hyphen, no run of
+ * whitespace standing for its spaces). */
+static int
+same_text(PyObject *phrase, int kind, const void *data, Py_ssize_t start, Py_ssize_t end)
+{
+    if (PyUnicode_GET_LENGTH(phrase) != end - start) {
+        return 0;
+    }
+    int phrase_kind = PyUnicode_KIND(phrase);
+    const void *phrase_data = PyUnicode_DATA(phrase);
+    for (Py_ssize_t i = start; i < end; i++) {
+        if (PyUnicode_READ(kind, data, i) != PyUnicode_READ(phrase_kind, phrase_data, i - start)) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
 static PyObject *
 Scanner_split(Scanner *self, PyObject *text)
 {
@@ -294,7 +323,7 @@ Scanner_split(Scanner *self, PyObject *text)
         PyErr_SetString(PyExc_TypeError, "split() needs a str");
         return NULL;
     }
-    if (self->nodes == NULL) {
+    if (self->nodes == NULL || self->phrases == NULL) {
         PyErr_SetString(PyExc_ValueError, "Scanner was not initialised");
         return NULL;
     }
@@ -313,13 +342,26 @@ Scanner_split(Scanner *self, PyObject *text)
             p++;
             continue;
         }
-        Py_ssize_t end = match_at(self, kind, data, n, p + 1);
+        int32_t terminal = 0;
+        Py_ssize_t end = match_at(self, kind, data, n, p + 1, &terminal);
         if (end < 0) {
             p++;
             continue;
         }
-        if (append_slice(out, text, last, p) < 0 || append_slice(out, text, p, p + 1) < 0 ||
-            append_slice(out, text, p + 1, end) < 0) {
+        if (append_slice(out, text, last, p) < 0 || append_slice(out, text, p, p + 1) < 0) {
+            Py_DECREF(out);
+            return NULL;
+        }
+        /* The phrase object itself when the text is exactly the phrase: no new string, and its
+         * hash is computed once for every dictionary lookup of every text. */
+        PyObject *phrase = PyTuple_GET_ITEM(self->phrases, terminal - 1);
+        if (same_text(phrase, kind, data, p + 1, end)) {
+            if (PyList_Append(out, phrase) < 0) {
+                Py_DECREF(out);
+                return NULL;
+            }
+        }
+        else if (append_slice(out, text, p + 1, end) < 0) {
             Py_DECREF(out);
             return NULL;
         }

@@ -225,3 +225,17 @@ def test_gate_text_refuses_what_it_cannot_read() -> None:
     with pytest.raises(TypeError, match="not a str"):
         lexscan.gate_text("a", (1,), (1,), 1)
     assert lexscan.gate_text("", ("",), (4,), 4) == 4  # the empty needle is in every text
+
+
+def test_an_exact_match_is_the_phrase_object_itself() -> None:
+    """The scanner hands out its own phrase string for a match written exactly as the phrase
+    (its hash is then computed once); a match written otherwise is a new string."""
+    phrases = ["slow mo", "pan"]
+    scanner = lexscan.Scanner(phrases)
+    exact = scanner.split(" a slow mo pan")
+    assert exact[2::3] == ["slow mo", "pan"]
+    assert exact[2] is phrases[0]
+    assert exact[5] is phrases[1]
+    written = scanner.split(" slow-mo")
+    assert written[2] == "slow-mo"
+    assert written[2] is not phrases[0]
