@@ -34,6 +34,7 @@ def compile_command(source: Path, target: Path) -> list[str] | None:
         *shlex.split(linker),
         *shlex.split(shared),
         "-O2",
+        "-DNDEBUG",  # as CPython builds its own modules: the headers' assertions off
         f"-I{include}",
         str(source),
         "-o",

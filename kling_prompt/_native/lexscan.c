@@ -13,6 +13,11 @@
  * at such a boundary wins; matches do not overlap. Word characters and whitespace are Python's
  * (str.isalnum() or "_", str.isspace()), as in the regular expression.
  *
+ * The scan reads little memory, which is what it waits on: the run of word characters a text word
+ * starts with is looked up in a hash table of the phrases' leading runs (most words start no
+ * phrase), and the trie, packed depth first into two arrays, is walked on only from the node that
+ * run leads to.
+ *
  * runs_repeat(words, size) answers what KP408 asks of every prompt first: whether some run of
  * ``size`` consecutive words occurs twice (``len(set(zip(*shifted))) < count`` in Python).
  *
@@ -41,13 +46,35 @@ typedef struct {
     int32_t space;    /* the child through a ' ' edge, or -1 */
 } Node;
 
+/* The trie as the scan reads it, built from the Node tree once every phrase is in: the nodes
+ * numbered in depth-first order (a phrase's chain of nodes is one run of memory) and every
+ * node's edges in one array, so that a scan touches little memory. */
+typedef struct {
+    int32_t first;    /* the node's first edge in Scanner.edges */
+    int32_t count;    /* its number of edges */
+    int32_t terminal; /* as in Node */
+    int32_t space;    /* as in Node, numbered as here */
+} Packed;
+
 typedef struct {
     PyObject_HEAD
     PyObject *phrases; /* tuple: the phrases as given, handed out for exact matches */
-    Node *nodes;
+    Node *nodes;       /* while building; freed once packed */
     Py_ssize_t node_count;
     Py_ssize_t node_capacity;
-    int32_t root_ascii[128]; /* the root's children by ASCII character, -1 when none */
+    Packed *packed; /* node_count nodes */
+    Edge *edges;    /* every edge, child numbers as in packed */
+    /* The leading runs of the phrases (their first maximal run of word characters, as in
+     * "close" of "close up" or "o" of "o'clock"), hashed: a scan looks up the run a text word
+     * starts with instead of walking the trie one character at a time, and walks on only from
+     * the node that run leads to. slots: 0 when free, else 1 + the run's index. */
+    int32_t *slots;
+    Py_ssize_t slot_mask;
+    uint32_t *run_hash;  /* per run: its hash */
+    int32_t *run_node;   /* the packed node after the run */
+    int32_t *run_start;  /* where its characters start in run_chars */
+    int32_t *run_length; /* how many */
+    Py_UCS4 *run_chars;
 } Scanner;
 
 /* Word characters of ASCII: [A-Za-z0-9_]. */
@@ -167,12 +194,208 @@ check_phrase(PyObject *phrase)
 }
 
 static void
-Scanner_clear_nodes(Scanner *self)
+Scanner_free_tree(Scanner *self)
 {
-    for (Py_ssize_t i = 0; i < self->node_count; i++) {
-        PyMem_Free(self->nodes[i].edges);
+    if (self->nodes != NULL) {
+        for (Py_ssize_t i = 0; i < self->node_count; i++) {
+            PyMem_Free(self->nodes[i].edges);
+        }
     }
     PyMem_Free(self->nodes);
+    self->nodes = NULL;
+    self->node_capacity = 0;
+}
+
+/* Number the nodes depth first and copy them into packed and edges; frees the tree. */
+static int
+pack(Scanner *self)
+{
+    Py_ssize_t n = self->node_count;
+    Py_ssize_t edge_total = 0;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        edge_total += self->nodes[i].count;
+    }
+    int32_t *number = PyMem_Malloc((size_t)n * sizeof(int32_t));
+    int32_t *stack = PyMem_Malloc((size_t)n * sizeof(int32_t));
+    Packed *packed = PyMem_Malloc((size_t)n * sizeof(Packed));
+    Edge *edges = PyMem_Malloc((size_t)(edge_total ? edge_total : 1) * sizeof(Edge));
+    if (number == NULL || stack == NULL || packed == NULL || edges == NULL) {
+        PyMem_Free(number);
+        PyMem_Free(stack);
+        PyMem_Free(packed);
+        PyMem_Free(edges);
+        PyErr_NoMemory();
+        return -1;
+    }
+    /* Depth-first preorder, children in the order they were added. */
+    Py_ssize_t top = 0, next = 0;
+    stack[top++] = 0;
+    while (top > 0) {
+        int32_t old = stack[--top];
+        number[old] = (int32_t)next++;
+        const Node *node = &self->nodes[old];
+        for (int32_t k = node->count - 1; k >= 0; k--) {
+            stack[top++] = node->edges[k].child;
+        }
+    }
+    Py_ssize_t cursor = 0;
+    for (Py_ssize_t old = 0; old < n; old++) {
+        const Node *node = &self->nodes[old];
+        Packed *out = &packed[number[old]];
+        out->terminal = node->terminal;
+        out->space = node->space >= 0 ? number[node->space] : -1;
+        out->count = node->count;
+        out->first = (int32_t)cursor;
+        for (int32_t k = 0; k < node->count; k++) {
+            edges[cursor].ch = node->edges[k].ch;
+            edges[cursor].child = number[node->edges[k].child];
+            cursor++;
+        }
+    }
+    PyMem_Free(number);
+    PyMem_Free(stack);
+    Scanner_free_tree(self);
+    self->packed = packed;
+    self->edges = edges;
+    return 0;
+}
+
+/* The packed child of ``node`` through ``ch``, or -1. */
+static inline int32_t
+packed_child(const Scanner *self, const Packed *node, Py_UCS4 ch)
+{
+    const Edge *edge = &self->edges[node->first];
+    for (int32_t i = 0; i < node->count; i++) {
+        if (edge[i].ch == ch) {
+            return edge[i].child;
+        }
+    }
+    return -1;
+}
+
+static void
+Scanner_free_runs(Scanner *self)
+{
+    PyMem_Free(self->slots);
+    PyMem_Free(self->run_hash);
+    PyMem_Free(self->run_node);
+    PyMem_Free(self->run_start);
+    PyMem_Free(self->run_length);
+    PyMem_Free(self->run_chars);
+    self->slots = NULL;
+    self->run_hash = NULL;
+    self->run_node = NULL;
+    self->run_start = NULL;
+    self->run_length = NULL;
+    self->run_chars = NULL;
+    self->slot_mask = 0;
+}
+
+static inline uint32_t
+hash_step(uint32_t h, Py_UCS4 c)
+{
+    return (h ^ (uint32_t)c) * 16777619u; /* FNV-1a over code points */
+}
+
+/* The packed node the run text[start:end] leads to, or -1 when no phrase starts with it. */
+static inline int32_t
+run_node(const Scanner *self, int kind, const void *data, Py_ssize_t start, Py_ssize_t end,
+         uint32_t hash)
+{
+    Py_ssize_t length = end - start;
+    for (Py_ssize_t slot = (Py_ssize_t)hash & self->slot_mask;;
+         slot = (slot + 1) & self->slot_mask) {
+        int32_t entry = self->slots[slot];
+        if (entry == 0) {
+            return -1;
+        }
+        entry -= 1;
+        if (self->run_hash[entry] != hash || self->run_length[entry] != length) {
+            continue;
+        }
+        const Py_UCS4 *chars = &self->run_chars[self->run_start[entry]];
+        Py_ssize_t i = 0;
+        while (i < length && chars[i] == PyUnicode_READ(kind, data, start + i)) {
+            i++;
+        }
+        if (i == length) {
+            return self->run_node[entry];
+        }
+    }
+}
+
+/* Fill the table of leading runs from the phrases, once the trie is packed. */
+static int
+index_runs(Scanner *self)
+{
+    PyObject *phrases = self->phrases;
+    Py_ssize_t count = PyTuple_GET_SIZE(phrases);
+    Py_ssize_t chars = 0;
+    for (Py_ssize_t i = 0; i < count; i++) {
+        chars += PyUnicode_GET_LENGTH(PyTuple_GET_ITEM(phrases, i));
+    }
+    Py_ssize_t slots = 16;
+    while (slots < 2 * count) {
+        slots *= 2;
+    }
+    Scanner_free_runs(self);
+    self->slots = PyMem_Calloc((size_t)slots, sizeof(int32_t));
+    self->run_hash = PyMem_Malloc((size_t)(count ? count : 1) * sizeof(uint32_t));
+    self->run_node = PyMem_Malloc((size_t)(count ? count : 1) * sizeof(int32_t));
+    self->run_start = PyMem_Malloc((size_t)(count ? count : 1) * sizeof(int32_t));
+    self->run_length = PyMem_Malloc((size_t)(count ? count : 1) * sizeof(int32_t));
+    self->run_chars = PyMem_Malloc((size_t)(chars ? chars : 1) * sizeof(Py_UCS4));
+    if (self->slots == NULL || self->run_hash == NULL || self->run_node == NULL ||
+        self->run_start == NULL || self->run_length == NULL || self->run_chars == NULL) {
+        Scanner_free_runs(self);
+        PyErr_NoMemory();
+        return -1;
+    }
+    self->slot_mask = slots - 1;
+    int32_t runs = 0, used = 0;
+    for (Py_ssize_t i = 0; i < count; i++) {
+        PyObject *phrase = PyTuple_GET_ITEM(phrases, i);
+        int kind = PyUnicode_KIND(phrase);
+        const void *data = PyUnicode_DATA(phrase);
+        Py_ssize_t n = PyUnicode_GET_LENGTH(phrase), end = 0;
+        uint32_t hash = 2166136261u;
+        int32_t node = 0;
+        while (end < n && is_word(PyUnicode_READ(kind, data, end))) {
+            Py_UCS4 c = PyUnicode_READ(kind, data, end);
+            hash = hash_step(hash, c);
+            node = packed_child(self, &self->packed[node], c);
+            end++;
+        }
+        /* check_phrase: a phrase starts with a word character, so end > 0 and node >= 0. */
+        if (run_node(self, kind, data, 0, end, hash) >= 0) {
+            continue; /* a run met before */
+        }
+        Py_ssize_t slot = (Py_ssize_t)hash & self->slot_mask;
+        while (self->slots[slot] != 0) {
+            slot = (slot + 1) & self->slot_mask;
+        }
+        self->slots[slot] = runs + 1;
+        self->run_hash[runs] = hash;
+        self->run_node[runs] = node;
+        self->run_start[runs] = used;
+        self->run_length[runs] = (int32_t)end;
+        for (Py_ssize_t k = 0; k < end; k++) {
+            self->run_chars[used++] = PyUnicode_READ(kind, data, k);
+        }
+        runs++;
+    }
+    return 0;
+}
+
+static void
+Scanner_clear_nodes(Scanner *self)
+{
+    Scanner_free_tree(self);
+    Scanner_free_runs(self);
+    PyMem_Free(self->packed);
+    PyMem_Free(self->edges);
+    self->packed = NULL;
+    self->edges = NULL;
     self->nodes = NULL;
     self->node_count = 0;
     self->node_capacity = 0;
@@ -236,27 +459,23 @@ Scanner_init(Scanner *self, PyObject *args, PyObject *kwds)
         self->nodes[node].terminal = (int32_t)(i + 1);
     }
     self->phrases = seq; /* owned: split hands the phrases out */
-    for (int c = 0; c < 128; c++) {
-        self->root_ascii[c] = child_of(&self->nodes[0], (Py_UCS4)c);
+    if (pack(self) < 0 || index_runs(self) < 0) {
+        Py_CLEAR(self->phrases);
+        return -1;
     }
     return 0;
 }
 
-/* The end of the longest phrase that starts at ``start`` and ends at a boundary, or -1; its
- * ``terminal`` (1 + the phrase's index) in *phrase. */
+/* The end of the longest phrase that ends at a boundary, walking on from packed node ``index``
+ * at text position ``q`` (the end of the phrase's leading run), or -1; its ``terminal``
+ * (1 + the phrase's index) in *phrase. */
 static Py_ssize_t
-match_at(const Scanner *self, int kind, const void *data, Py_ssize_t n, Py_ssize_t start,
-         int32_t *phrase)
+match_from(const Scanner *self, int kind, const void *data, Py_ssize_t n, int32_t index,
+           Py_ssize_t q, int32_t *phrase)
 {
-    Py_UCS4 c = PyUnicode_READ(kind, data, start);
-    int32_t index = c < 128 ? self->root_ascii[c] : child_of(&self->nodes[0], c);
-    if (index < 0) {
-        return -1;
-    }
-    Py_ssize_t q = start + 1;
     Py_ssize_t best = -1;
     for (;;) {
-        const Node *node = &self->nodes[index];
+        const Packed *node = &self->packed[index];
         if (q >= n) {
             if (node->terminal) {
                 best = q;
@@ -264,7 +483,7 @@ match_at(const Scanner *self, int kind, const void *data, Py_ssize_t n, Py_ssize
             }
             break;
         }
-        c = PyUnicode_READ(kind, data, q);
+        Py_UCS4 c = PyUnicode_READ(kind, data, q);
         if (node->terminal && !is_word(c)) {
             best = q;
             *phrase = node->terminal;
@@ -277,7 +496,7 @@ match_at(const Scanner *self, int kind, const void *data, Py_ssize_t n, Py_ssize
             index = node->space;
             continue;
         }
-        index = child_of(node, c);
+        index = packed_child(self, node, c);
         if (index < 0) {
             break;
         }
@@ -323,7 +542,7 @@ Scanner_split(Scanner *self, PyObject *text)
         PyErr_SetString(PyExc_TypeError, "split() needs a str");
         return NULL;
     }
-    if (self->nodes == NULL || self->phrases == NULL) {
+    if (self->packed == NULL || self->phrases == NULL) {
         PyErr_SetString(PyExc_ValueError, "Scanner was not initialised");
         return NULL;
     }
@@ -342,10 +561,28 @@ Scanner_split(Scanner *self, PyObject *text)
             p++;
             continue;
         }
+        /* A phrase may start at p + 1, with a word character: the run of them there must be
+         * a phrase's leading run (the characters of a match equal the phrase's, but for the
+         * separators a space stands for, which are not word characters). */
+        Py_ssize_t run_end = p + 1;
+        uint32_t hash = 2166136261u;
+        while (run_end < n) {
+            Py_UCS4 w = PyUnicode_READ(kind, data, run_end);
+            if (!is_word(w)) {
+                break;
+            }
+            hash = hash_step(hash, w);
+            run_end++;
+        }
+        if (run_end == p + 1) {
+            p++; /* no word character follows */
+            continue;
+        }
         int32_t terminal = 0;
-        Py_ssize_t end = match_at(self, kind, data, n, p + 1, &terminal);
+        int32_t node = run_node(self, kind, data, p + 1, run_end, hash);
+        Py_ssize_t end = node < 0 ? -1 : match_from(self, kind, data, n, node, run_end, &terminal);
         if (end < 0) {
-            p++;
+            p = run_end; /* what lies between holds word characters only: no phrase starts */
             continue;
         }
         if (append_slice(out, text, last, p) < 0 || append_slice(out, text, p, p + 1) < 0) {
