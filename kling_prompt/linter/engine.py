@@ -69,6 +69,8 @@ class Linter:
         self._active: dict[tuple[Any, ...], list[Rule]] = {}
         # Per selection: the rules compiled into one gate decision per request.
         self._plans: dict[int, tuple[list[Rule], Plan]] = {}
+        # (mode, family, file, complete, skip_hidden, gates) -> its plan: one lookup per request.
+        self._plan_for: dict[tuple[Any, ...], Plan] = {}
         self._resolved: dict[tuple[str | None, str | None], tuple[Any, str | None, str | None]] = {}
         self._options: dict[str, dict[str, Any]] = {}
         if self.config.word_budget:
@@ -124,6 +126,18 @@ class Linter:
         complete: bool = False,
     ) -> Plan:
         """The compiled selection of rules for a mode, endpoint family and file."""
+        key = (mode, family, filename, complete, self.skip_hidden, self.gates)
+        remembered = self._plan_for.get(key)
+        if remembered is not None:
+            return remembered
+        if len(self._plan_for) >= 4096:  # one entry per file: forget them now and then
+            self._plan_for.clear()
+        plan = self._plan_for[key] = self._compile_plan(mode, family, filename, complete)
+        return plan
+
+    def _compile_plan(
+        self, mode: str | None, family: str | None, filename: str | None, complete: bool
+    ) -> Plan:
         rules = self.active(mode, family, filename, complete=complete)
         found = self._plans.get(id(rules))
         if found is not None and found[0] is rules:
@@ -173,9 +187,9 @@ class Linter:
             matcher=self.matcher,
             config=self.config,
             fields=fields,
+            options=self._options,
+            severity=self.severity,
         )
-        ctx.options = self._options
-        ctx.severity = self.severity
         out: list[Diagnostic] = []
         plan = self.plan(mode, family, request.path, complete=bool(directives))
         for check, meta in plan.select(ctx):

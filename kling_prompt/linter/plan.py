@@ -89,6 +89,7 @@ class Plan:
     """The rules of one selection and the masks that pick the ones to call for a request."""
 
     __slots__ = (
+        "_lookup",
         "_phrase_bits",
         "_picked",
         "all",
@@ -203,6 +204,7 @@ class Plan:
         for key, bits in unless_bits.items():
             self.key_bits[key] = self.key_bits.get(key, 0) | bits << shift
         self._phrase_bits = _PhraseBits(self.key_bits, matcher)
+        self._lookup = self._phrase_bits.__getitem__  # computes and remembers on a miss
         self.unless_any = reduce(or_, unless_bits.values(), 0)
         self._picked: dict[int, list[tuple[Any, RuleMeta]]] = {}
         self.arg_names = frozenset(self.arg_bits)
@@ -214,7 +216,7 @@ class Plan:
     def _key_masks(self, ctx: Context) -> tuple[int, int]:
         """The clauses the lexicon hits open (a key hit in some text field), and those an
         ``unless`` closes (a key hit in every text field)."""
-        lookup = self._phrase_bits.__getitem__  # computes and remembers on a miss
+        lookup = self._lookup
         opened = 0
         closed = -1 if ctx.analyses else 0
         for a in ctx.analyses:
@@ -247,7 +249,13 @@ class Plan:
                 found |= arg_bits[name]
             mask &= found | self.free_arg
         if self.key_bits and mask & (~self.free_key | self.unless_any):
-            opened, closed = self._key_masks(ctx)
+            analyses = ctx.analyses
+            if len(analyses) == 1:  # most requests: _key_masks inlined
+                matched = analyses[0].matched
+                found = reduce(or_, map(self._lookup, matched)) if matched else 0
+                opened, closed = found & self.all, found >> len(self.owner)
+            else:
+                opened, closed = self._key_masks(ctx)
             mask &= (opened | self.free_key) & ~closed
         if self.text_bits and mask & ~self.free_text:
             # After the keys: a substring whose rules the keys have closed is not looked for.

@@ -336,8 +336,12 @@ class Context:
         matcher: Matcher | None,
         config: Any,
         fields: list[tuple[str, str]] | None = None,
+        options: dict[str, Any] | None = None,
+        severity: dict[str, str] | None = None,
     ) -> None:
-        """``fields`` is ``request.text_fields()`` when the caller has it already."""
+        """``fields`` is ``request.text_fields()`` when the caller has it already; ``options``
+        (the user's rule options by code) and ``severity`` (configured severities by code) are
+        the linter's (empty when not given)."""
         self.request = request
         self._fields = fields
         self.arguments = request.arguments
@@ -347,8 +351,8 @@ class Context:
         self.family = family
         self.matcher = matcher
         self.config = config
-        self.options: dict[str, Any] = {}
-        self.severity: dict[str, str] = {}
+        self.options: dict[str, Any] = options if options is not None else {}
+        self.severity: dict[str, str] = severity if severity is not None else {}
         self._analyses: list[Analysis] | None = None
         self._keys: frozenset[str] | None = None
         self._lower: str | None = None
