@@ -239,6 +239,23 @@ def native_scanner(phrases: Sequence[str], native: bool | None = None) -> Any:
         return None  # a phrase shape the scanner does not know: the regular expression has it
 
 
+class _KeyMasks(dict[str, int]):
+    """Matched text -> the keys of its phrase as a bit mask (bits from :meth:`Matcher.key_bit`)."""
+
+    def __init__(self, matcher: Matcher) -> None:
+        super().__init__()
+        self.matcher = matcher
+
+    def __missing__(self, raw: str) -> int:
+        key_bit = self.matcher.key_bit
+        found = 0
+        for key in self.matcher.keys_of_match(raw):
+            found |= key_bit(key)
+        if len(self) < 50_000:  # matched texts differ only in their separators
+            self[raw] = found
+        return found
+
+
 class _KeySets(dict[str, frozenset[str]]):
     """Matched text -> the keys of its phrase (empty when it stands for none)."""
 
@@ -268,12 +285,15 @@ class Matcher:
         "_extra",
         "_extra_first",
         "_extra_source",
+        "_key_bits",
+        "_key_groups",
         "_keys",
         "_pattern",
         "_pattern_source",
         "_program",
         "_replacements",
         "_scanner",
+        "key_masks",
         "key_sets",
         "split_raw",
     )
@@ -296,6 +316,11 @@ class Matcher:
         # Matched text -> its keys as a set, filled in on first sight: ``key_sets[raw]`` is a
         # dict lookup in C (``keys_of_match`` is a Python call), for unions over many matches.
         self.key_sets = _KeySets(self)
+        # Key -> its bit, handed out on first sight; matched text -> the bits of its keys. A
+        # text's keys as one integer (``Analysis.key_mask``) answer presence without a set.
+        self._key_bits: dict[str, int] = {}
+        self._key_groups: dict[frozenset[str], int] = {}
+        self.key_masks = _KeyMasks(self)
         # ``split_raw(" " + lower)``: what :meth:`split` returns (the scanner cuts exactly where
         # the regular expression does; tests compare the two).
         self.split_raw: Callable[[str], list[str]] = (
@@ -329,6 +354,24 @@ class Matcher:
             return raw
         phrase = _SEPARATORS.sub(" ", raw)
         return phrase if phrase in self._keys else None
+
+    def key_bit(self, key: str) -> int:
+        """The bit that stands for ``key`` in key masks (a new one for a key not seen yet: no
+        mask made so far holds it, as no matched text had it)."""
+        bit = self._key_bits.get(key)
+        if bit is None:
+            bit = self._key_bits[key] = 1 << len(self._key_bits)
+        return bit
+
+    def keys_mask(self, keys: frozenset[str]) -> int:
+        """The bits of several keys (remembered per set)."""
+        found = self._key_groups.get(keys)
+        if found is None:
+            found = 0
+            for key in keys:
+                found |= self.key_bit(key)
+            self._key_groups[keys] = found
+        return found
 
     def keys_of_match(self, raw: str) -> tuple[str, ...]:
         """The keys of a matched text (empty when it stands for no phrase)."""

@@ -395,7 +395,12 @@ class Context:
         """The analyses of the fields a rule is scoped to (shared: do not modify)."""
         found = self._texts.get(meta.fields)
         if found is None:
-            found = self._texts[meta.fields] = [a for a in self.analyses if a.kind in meta.fields]
+            analyses = self.analyses
+            if len(analyses) == 1 and analyses[0].kind == "prompt" and "prompt" in meta.fields:
+                found = analyses  # most requests: the prompt alone, and every rule reads it
+            else:
+                found = [a for a in analyses if a.kind in meta.fields]
+            self._texts[meta.fields] = found
         return found
 
     def analysis(self, field: str) -> Analysis | None:
@@ -579,13 +584,13 @@ def _conflict(meta: RuleMeta) -> Callable[[Context], Iterator[Diagnostic]]:
     pairs: list[tuple[str, str]] = [(str(p[0]), str(p[1])) for p in spec.get("pairs") or ()]
     transitions = list(spec.get("transitions") or ())
     skip_quotes = spec.get("skip_quotes", True)
-    roots = sorted({key.split(".", 1)[0] for pair in pairs for key in pair})
+    roots = frozenset(key.split(".", 1)[0] for pair in pairs for key in pair)
 
     def run(ctx: Context, _meta: RuleMeta | None = None) -> Iterator[Diagnostic]:
         for a in ctx.texts(meta):
-            present = a.keys
-            if present.isdisjoint(roots):
+            if not a.has_any_key(roots):
                 continue  # no term of any pair: skip the per-pair scans
+            present = a.keys
             candidates = [(lk, rk) for lk, rk in pairs if lk in present and rk in present]
             if not candidates:
                 continue

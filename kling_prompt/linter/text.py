@@ -12,7 +12,9 @@ from __future__ import annotations
 import re
 from bisect import bisect_right
 from collections.abc import Callable
+from functools import reduce
 from itertools import accumulate
+from operator import or_
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from kling_prompt.linter.lazyre import lazy
@@ -242,15 +244,45 @@ class Analysis:
             self._cache["keys"] = value
         return value
 
+    @property
+    def key_mask(self) -> int:
+        """Every lexicon key with a hit, as bits (see :meth:`Matcher.key_bit`): cheaper to make
+        than :attr:`keys`, for presence tests (:meth:`has_key`, :meth:`has_any_key`)."""
+        value = self._cache.get("km")
+        if value is None:
+            matched = self.matched
+            if not matched or self.matcher is None:
+                value = 0
+            else:
+                value = reduce(or_, map(self.matcher.key_masks.__getitem__, matched))
+            self._cache["km"] = value
+        return int(value)
+
+    def has_key(self, key: str) -> bool:
+        """Whether ``key`` (a lexicon or ``lexicon.category``) has a hit: ``key in a.keys``
+        without building the set of keys."""
+        keys = self._cache.get("keys")
+        if keys is not None:
+            return key in keys
+        if self.matcher is None:
+            return False
+        return self.key_mask & self.matcher.key_bit(key) != 0
+
+    def has_any_key(self, keys: frozenset[str]) -> bool:
+        """Whether one of ``keys`` has a hit (``not a.keys.isdisjoint(keys)``)."""
+        if self.matcher is None:
+            return False
+        return self.key_mask & self.matcher.keys_mask(keys) != 0
+
     def hits_for(self, lexicon: str) -> list[Hit]:
         """Hits of one lexicon (or ``lexicon.category``), in text order. To test whether there
-        are any, ``key in a.keys`` is cheaper: it builds no hits."""
+        are any, :meth:`has_key` is cheaper: it builds no hits."""
         index = self._cache.get("hix")
         if index is None:
             index = self._cache["hix"] = {}
         found = index.get(lexicon)
         if found is None:
-            if lexicon not in self.keys:
+            if not self.has_key(lexicon):
                 return _NO_HITS  # known without building a single hit
             # Built per key on demand: a prompt is asked about a few keys, while its hits
             # carry many (every lexicon, category and contained phrase). Without the full list

@@ -91,3 +91,22 @@ def test_hits_of_one_key_equal_the_filtered_hits(parts: list[str], rng: object) 
         assert _full(lazy.hits_for(key)) == expected
         assert _full(full.hits_for(key)) == expected
     assert "hits" not in lazy._cache  # none of it built the full list
+
+
+_SOME_KEYS = [*sorted({k for keys in _MATCHER._keys.values() for k in keys})[::3], "no-such-key"]
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(pieces, max_size=25), st.lists(st.sampled_from(_SOME_KEYS), max_size=4))
+def test_key_masks_answer_as_the_set_of_keys(parts: list[str], group: list[str]) -> None:
+    """``has_key`` and ``has_any_key`` read the text's keys as bits; they answer as the set
+    :attr:`Analysis.keys` does, asked before or after the set is built."""
+    text = "".join(parts)
+    masked = Analysis(text, matcher=_MATCHER)
+    full = Analysis(text, matcher=_MATCHER)
+    keys = full.keys
+    for key in _SOME_KEYS:
+        assert masked.has_key(key) == (key in keys), key
+        assert full.has_key(key) == (key in keys), key
+    assert masked.has_any_key(frozenset(group)) == (not keys.isdisjoint(group))
+    assert "keys" not in masked._cache  # presence alone never built the set

@@ -95,7 +95,7 @@ def key_spans(a: Analysis, key: str) -> list[Span]:
 
     ``a.hits_for`` builds only this key's hits while no rule has asked for all of them.
     """
-    if key not in a.keys:
+    if not a.has_key(key):
         return _NO_SPANS
     cache: dict[str, list[Span]] = a.memo("kp5.spans", _new_cache)
     found = cache.get(key)
@@ -186,7 +186,7 @@ def _unlabelled_line(
                 any(_pronoun_before(pronouns, v, lead_start) for v in lead)
                 or any(_pronoun_before(pronouns, v, close_at) for v in tail)
             )
-    if "on-screen-text" in a.keys and (  # both keys are categories of that lexicon
+    if a.has_key("on-screen-text") and (  # both keys are categories of that lexicon
         _hits_in(a, "on-screen-text.carriers", lead_start, open_at)
         or _hits_in(a, "on-screen-text.cues", lead_start, open_at)
     ):
@@ -842,7 +842,7 @@ def dialogue_too_long(ctx: Context, meta: RuleMeta) -> Iterable[Diagnostic]:
     for a in ctx.texts(meta):
         lines = spoken_lines(a)
         singing = _NO_SPANS
-        if "speech.singing" in a.keys:
+        if a.has_key("speech.singing"):
             # Singing that is also a speech verb ("sings", "raps"): the speech verbs, which the
             # dialogue rules have looked up already, that carry the singing key.
             singing = [

@@ -25,6 +25,7 @@ _NEXT_WORD = lazy(r"[\s\-]*([^\W_]+)")
 CHOREOGRAPHY_CATEGORIES = tuple(
     f"choreography.{c}" for c in ("dance", "named-dance", "spin", "jump", "kick", "step", "limbs")
 )
+_CHOREOGRAPHY_SET = frozenset(CHOREOGRAPHY_CATEGORIES)
 # Camera categories that name a move (the operator and framing categories do not).
 _NOT_MOVES = frozenset(("camera", "camera.operator", "camera.framing-portrait"))
 # Words after a participle that show it is used as a verb ("spinning around", "jumping high").
@@ -108,10 +109,7 @@ def has_motion(a: Analysis) -> bool:
 
 
 def _has_motion(a: Analysis) -> bool:
-    keys = a.keys
-    if "motion-verbs" in keys:
-        return True
-    if not keys.isdisjoint(CHOREOGRAPHY_CATEGORIES):
+    if a.has_key("motion-verbs") or a.has_any_key(_CHOREOGRAPHY_SET):
         return True
     # A participle decides most texts without a motion verb; the camera moves need hits.
     return moving_words(a) or bool(camera_moves(a))
@@ -234,7 +232,7 @@ def camera_moves(a: Analysis) -> list[Hit]:
 
     Cached on the analysis and shared: do not modify the list.
     """
-    if "camera" not in a.keys:
+    if not a.has_key("camera"):
         return []
     return a.memo("kp3.camera-moves", _camera_moves)
 
@@ -335,7 +333,7 @@ def no_motion(ctx: Context, meta: RuleMeta) -> list[Diagnostic]:
         if (
             a.text.strip()
             and not moving_words(a)
-            and "motion-verbs" not in a.keys
+            and not a.has_key("motion-verbs")
             and not has_motion(a)
         ):
             out.append(ctx.report(meta, field=a.field, start=0, end=len(a.text)))
@@ -429,7 +427,7 @@ def scenes_in_single_shot(ctx: Context, meta: RuleMeta) -> Iterator[Diagnostic]:
 def _cut_to_a_sound(a: Analysis, hit: Hit) -> bool:
     """ "cuts to a background sound": the audio changes, not the scene (a sound word within a
     few words after the cut, in the same clause)."""
-    if "audio" not in a.keys:
+    if not a.has_key("audio"):
         return False
     for sound in a.hits_for("audio.generic"):
         if 0 <= sound.start - hit.end <= 24 and not any(

@@ -33,12 +33,11 @@ def missing_component(ctx: Context, meta: RuleMeta) -> list[Diagnostic]:
     for a in ctx.texts(meta):
         if a.word_count < min_words:
             continue
-        keys = a.keys
         missing = (
             not _has_subject(a),
-            not ("components.scene" in keys or _has_place(a.lower)),
-            not ("motion-verbs" in keys or has_motion(a)),
-            not ("components.style" in keys or "tag-soup" in keys),
+            not (a.has_key("components.scene") or _has_place(a.lower)),
+            not (a.has_key("motion-verbs") or has_motion(a)),
+            not (a.has_key("components.style") or a.has_key("tag-soup")),
         )
         if any(missing) and sum(missing) >= min_missing:
             message = _missing_message(meta, missing)
@@ -129,8 +128,7 @@ def _has_place(lower: str) -> bool:
 
 
 def _has_subject(a: Analysis) -> bool:
-    keys = a.keys
-    if "components.subject" in keys or "components.pronoun" in keys or a.references:
+    if a.has_key("components.subject") or a.has_key("components.pronoun") or a.references:
         return True
     return _names_someone(a.text, a.lower)
 
@@ -216,13 +214,13 @@ def _first_named(a: Analysis) -> int | None:
     if matcher is None:
         return None  # no hits
     parts = a.parts
-    keys_of = matcher.keys_of_match
     extra = a.matched[len(parts) // 3 :]  # punctuation-led matches, after the word-led ones
-    if extra and any(map(_names_someone_key, map(keys_of, extra))):
+    if extra and any(map(_names_someone_key, map(matcher.keys_of_match, extra))):
         # Only the hits put them in text order.
         return next((h.start for h in a.hits if _names_someone_key(h.keys)), None)
+    key_sets = matcher.key_sets  # a dictionary lookup per match, not a Python call
     for i in range(2, len(parts), 3):
-        found = keys_of(parts[i])  # (``_names_someone_key`` inlined: this loop is the cost)
+        found = key_sets[parts[i]]  # (``_names_someone_key`` inlined: this loop is the cost)
         if "components.subject" in found or "components.pronoun" in found:
             return sum(map(len, parts[:i])) - 1  # parts[0] has a space in front
     return None
@@ -245,7 +243,7 @@ def _late_subject(a: Analysis) -> Hit | None:
     # words start before the mention (the common answer, with a short text to split). Only
     # then the lexicon keys, which no other rule may need for the text: a subject word?
     n = a.word_count // 3
-    if len(a.text[:first].split()) <= n or "components.subject" not in a.keys:
+    if len(a.text[:first].split()) <= n or not a.has_key("components.subject"):
         return None
     third = _word_start(a.text, n)
     first_end = _first_sentence_end(a)
@@ -486,7 +484,7 @@ def ignored_weight_syntax(ctx: Context, meta: RuleMeta) -> list[Diagnostic]:
                         advice=f"write plain '{word}' (use ++{word}++ to emphasize it)",
                     )
                 )
-        if "tag-soup" not in a.keys:
+        if not a.has_key("tag-soup"):
             continue  # no tags (as ``hits_for`` would find, without asking it)
         tags = [h for h in a.hits_for("tag-soup") if not a.in_quote(h.start)]
         if not tags:
