@@ -155,6 +155,12 @@ class Analysis:
             value = self._cache["ws"] = [m.span() for m in _WORD.finditer(self.text)]
         return value
 
+    def words_before(self, pos: int) -> int:
+        """``len(text[:pos].split())``: the words that start before ``pos``, counted without
+        making them when the compiled helper is built."""
+        head = self.text[:pos]
+        return _WORD_COUNT(head) if _WORD_COUNT is not None else len(head.split())
+
     def word_start(self, n: int) -> int:
         """Where word ``n`` (0-based, as :attr:`word_spans` counts) starts; the text's length
         when there are not that many words."""
@@ -409,6 +415,17 @@ class Analysis:
                         refs.append(Reference("voice", int(m.group(3)), m.start(), m.end()))
             value = self._cache["ref"] = refs
         return value
+
+    def first_reference(self) -> int | None:
+        """Where the first reference token starts (``None`` without one): one search, not
+        every :class:`Reference` of :attr:`references`, unless they are built already."""
+        refs = self._cache.get("ref")
+        if refs is not None:
+            return refs[0].start if refs else None
+        if "@" not in self.text and "<<<" not in self.text:
+            return None
+        m = REFERENCE.search(self.text)
+        return m.start() if m is not None else None
 
     @property
     def emphasis(self) -> list[tuple[int, int]]:

@@ -452,3 +452,20 @@ def test_has_place_on_the_corpus() -> None:
     for prompt in CORPUS_TEXTS:
         lower = Analysis(prompt).lower
         assert structure._has_place(lower) == (REF_PLACE.search(lower) is not None)
+
+
+_REFERENCE_TEXT = st.lists(
+    st.sampled_from(["@Element1", "@Image2", "<<<voice_1>>>", "@", "<<<", " a", "x\u3000"])
+).map("".join)
+
+
+@SETTINGS
+@given(text=_REFERENCE_TEXT | st.sampled_from(CORPUS_TEXTS or ["a"]), pos=st.integers(0, 400))
+def test_first_reference_and_words_before_are_their_plain_forms(text: str, pos: int) -> None:
+    """KP404's shortcuts: the first reference without building every :class:`Reference`, and
+    the words before a position without making them."""
+    fresh = Analysis(text, matcher=LINTER.matcher)
+    expected = fresh.references[0].start if fresh.references else None
+    assert Analysis(text, matcher=LINTER.matcher).first_reference() == expected
+    assert fresh.first_reference() == expected  # from the references, once built
+    assert fresh.words_before(pos) == len(text[:pos].split())

@@ -128,7 +128,11 @@ def _has_place(lower: str) -> bool:
 
 
 def _has_subject(a: Analysis) -> bool:
-    if a.has_key("components.subject") or a.has_key("components.pronoun") or a.references:
+    if (
+        a.has_key("components.subject")
+        or a.has_key("components.pronoun")
+        or a.first_reference() is not None
+    ):
         return True
     return _names_someone(a.text, a.lower)
 
@@ -237,13 +241,13 @@ def _late_subject(a: Analysis) -> Hit | None:
     named = _first_named(a)
     if named is None:
         return None  # no subject word (nor pronoun)
-    references = a.references
-    first = min(named, references[0].start) if references else named
+    reference = a.first_reference()
+    first = min(named, reference) if reference is not None else named
     # Someone named at or before the start of word ``n``, the first third: no more than ``n``
     # words start before the mention (the common answer, with a short text to split). Only
     # then the lexicon keys, which no other rule may need for the text: a subject word?
     n = a.word_count // 3
-    if len(a.text[:first].split()) <= n or not a.has_key("components.subject"):
+    if a.words_before(first) <= n or not a.has_key("components.subject"):
         return None
     third = _word_start(a.text, n)
     first_end = _first_sentence_end(a)
