@@ -131,7 +131,8 @@ class Analysis:
         matcher: Matcher | None = None,
     ) -> None:
         self.text = text
-        self.lower = lowercase(text)
+        lower = text.lower()  # (``lowercase`` inlined for the common case: same length)
+        self.lower = lower if len(lower) == len(text) else lowercase(text)
         self.field = field
         self.kind = kind
         self.shot_index = shot_index
