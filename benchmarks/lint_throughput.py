@@ -5,7 +5,8 @@
 Prints prompts per second for the shared tokenizer alone, for the default run of
 ``kling-prompt lint`` (info hidden, so rules that can only report info are not run) and for every
 rule including info, with their ratios to the tokenizer; ``--per-rule`` adds where the time goes (text analysis, then each rule). Targets: at least 20,000 prompts/s on one core, and at least a fifth of the
-tokenize-only rate. One process, one core; the first pass warms caches and is not timed.
+tokenize-only rate. One process pinned to one core (``--cpu``); the first pass warms caches and is
+not timed.
 
 The lint-engine families alone: ``--select KP0,KP1,KP2,KP4,KP6``. The figures include the compiled
 helpers when the install built them; ``KLING_PROMPT_PURE_PYTHON=1`` measures the pure-Python path.
@@ -14,6 +15,7 @@ helpers when the install built them; ``KLING_PROMPT_PURE_PYTHON=1`` measures the
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from collections import defaultdict
@@ -39,13 +41,31 @@ def best_of(fn, rounds: int) -> float:  # type: ignore[no-untyped-def]
     return best
 
 
+def pin(cpu: int | None) -> str:
+    """Keep the process on one core (Linux), so that it measures one core and is not moved
+    between cores mid-run (each move starts it on cold caches). What is printed says which."""
+    if cpu == -1 or not hasattr(os, "sched_setaffinity"):
+        return "not pinned"
+    allowed = sorted(os.sched_getaffinity(0))
+    chosen = allowed[-1] if cpu is None else cpu
+    os.sched_setaffinity(0, {chosen})
+    return f"pinned to core {chosen} (--cpu -1: not pinned)"
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--records", type=int, default=10_000)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--select", help="comma-separated rule selectors (default: all)")
     parser.add_argument("--per-rule", action="store_true", help="also print the cost of each rule")
+    parser.add_argument(
+        "--cpu",
+        type=int,
+        default=None,
+        help="the core to run on (default: the last one this process may use; -1: do not pin)",
+    )
     args = parser.parse_args()
+    print(f"cpu                  {pin(args.cpu)}")
     base = requests()
     batch = (base * (args.records // len(base) + 1))[: args.records]
     prompts = [r.arguments["prompt"] for r in batch]
