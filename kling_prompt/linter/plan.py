@@ -7,7 +7,9 @@ a request (a lexicon phrase hit, a trigger substring, an argument name, a known 
 shared Python pre-check) sets the bits of the clauses it satisfies, while the lexicon keys of an
 ``unless`` clear the bits of the clauses they close. A request then pays a handful of integer
 operations plus one dictionary lookup per lexicon hit, and only the rules whose bit survives are
-called.
+called. The conditions that depend on the configuration and the mode alone are decided when the
+plan is built: a clause whose ``options`` are unset gets no bit, and a ``longer`` bound becomes a
+number of characters the request's longest text field is compared with.
 
 The decision is exactly :meth:`Gate.open` for every rule (``tests/lint/test_plan.py`` compares
 them on every rule case and the real corpus). Gates that do not flatten into clauses of one

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 import sys
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from kling_prompt.linter.diagnostic import Diagnostic, Edit, Fix
 from kling_prompt.linter.lazyre import lazy
@@ -41,8 +41,37 @@ def check(code: str) -> Callable[[CheckFn], CheckFn]:
     return register
 
 
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class _Named(Generic[F]):
+    """Functions a rule file names (in ``when:``), registered by the check modules."""
+
+    def __init__(self, what: str) -> None:
+        self.what = what
+        self.found: dict[str, F] = {}
+
+    def register(self, name: str) -> Callable[[F], F]:
+        def add(fn: F) -> F:
+            if name in self.found and self.found[name] is not fn:
+                raise RuntimeError(f"{self.what} {name!r} registered twice")
+            self.found[name] = fn
+            return fn
+
+        return add
+
+    def get(self, name: str) -> F:
+        found = self.found.get(name)
+        if found is None:
+            code_checks()  # registered by the check modules
+            found = self.found.get(name)
+        if found is None:
+            raise RuntimeError(f"no {self.what} named {name!r}; known: {sorted(self.found)}")
+        return found
+
+
 GateCheckFn = Callable[["Context"], bool]
-_GATE_CHECKS: dict[str, GateCheckFn] = {}
+_GATE_CHECKS: _Named[GateCheckFn] = _Named("gate check")
 
 
 def gate_check(name: str) -> Callable[[GateCheckFn], GateCheckFn]:
@@ -53,29 +82,16 @@ def gate_check(name: str) -> Callable[[GateCheckFn], GateCheckFn]:
     most once per request whatever the number of rules it gates, so one pre-check shared by
     several rules replaces several calls.
     """
-
-    def register(fn: GateCheckFn) -> GateCheckFn:
-        if name in _GATE_CHECKS and _GATE_CHECKS[name] is not fn:
-            raise RuntimeError(f"gate check {name!r} registered twice")
-        _GATE_CHECKS[name] = fn
-        return fn
-
-    return register
+    return _GATE_CHECKS.register(name)
 
 
 def gate_check_function(name: str) -> GateCheckFn:
     """The pre-check registered under ``name``."""
-    found = _GATE_CHECKS.get(name)
-    if found is None:
-        code_checks()  # registered by the check modules
-        found = _GATE_CHECKS.get(name)
-    if found is None:
-        raise RuntimeError(f"no gate check named {name!r}; known: {sorted(_GATE_CHECKS)}")
-    return found
+    return _GATE_CHECKS.get(name)
 
 
 LengthBoundFn = Callable[["RuleMeta", Mapping[str, Any], "str | None", "str | None"], "int | None"]
-_LENGTH_BOUNDS: dict[str, LengthBoundFn] = {}
+_LENGTH_BOUNDS: _Named[LengthBoundFn] = _Named("length bound")
 
 
 def length_bound(name: str) -> Callable[[LengthBoundFn], LengthBoundFn]:
@@ -88,25 +104,12 @@ def length_bound(name: str) -> Callable[[LengthBoundFn], LengthBoundFn]:
     once per rule selection, not per request: the engine then compares the longest text field of
     each request with the number.
     """
-
-    def register(fn: LengthBoundFn) -> LengthBoundFn:
-        if name in _LENGTH_BOUNDS and _LENGTH_BOUNDS[name] is not fn:
-            raise RuntimeError(f"length bound {name!r} registered twice")
-        _LENGTH_BOUNDS[name] = fn
-        return fn
-
-    return register
+    return _LENGTH_BOUNDS.register(name)
 
 
 def length_bound_function(name: str) -> LengthBoundFn:
     """The length bound registered under ``name``."""
-    found = _LENGTH_BOUNDS.get(name)
-    if found is None:
-        code_checks()  # registered by the check modules
-        found = _LENGTH_BOUNDS.get(name)
-    if found is None:
-        raise RuntimeError(f"no length bound named {name!r}; known: {sorted(_LENGTH_BOUNDS)}")
-    return found
+    return _LENGTH_BOUNDS.get(name)
 
 
 def rule_options(meta: RuleMeta, options: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
